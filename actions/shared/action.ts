@@ -1,0 +1,51 @@
+/**
+ * One bundle serves main and post (runs.main and runs.post point at the same file): the main
+ * stage saves `isPost`, and the runner hands it back as STATE_isPost to the post stage.
+ * SIGINT/SIGTERM (a cancelled job) abort the stage's signal so it can clean up before exit.
+ */
+import * as core from '@actions/core';
+
+/** An error that ends the step with a given exit code. */
+export class StepFailure extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+export type Stage = (signal: AbortSignal) => Promise<void>;
+
+export function isPost(): boolean {
+  return Boolean(process.env.STATE_isPost);
+}
+
+export function runAction(main: Stage, post?: Stage): Promise<void> {
+  const post_ = isPost();
+  if (!post_) core.saveState('isPost', 'true');
+  const controller = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      core.warning(`Received ${sig}: cancelling and cleaning up`);
+      controller.abort(new Error(`cancelled by ${sig}`));
+    });
+  const stage = post_ ? post : main;
+  if (!stage) return Promise.resolve();
+  return stage(controller.signal).catch((err: unknown) => {
+    core.setFailed(err instanceof Error ? err.message : String(err));
+    // A failed build passes on its script's exit code; setFailed alone would make it 1.
+    const code = (err as { exitCode?: number }).exitCode;
+    if (code) process.exitCode = code;
+  });
+}
+
+/** State saved by main for post, as JSON. */
+export function saveState(name: string, value: unknown): void {
+  core.saveState(name, JSON.stringify(value));
+}
+
+export function loadState<T>(name: string): T | undefined {
+  const value = core.getState(name);
+  return value ? (JSON.parse(value) as T) : undefined;
+}

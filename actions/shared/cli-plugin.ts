@@ -1,0 +1,57 @@
+/**
+ * Docker CLI plugins (buildx, compose) on runners that lack them: downloaded once into the
+ * runner's tool cache (RUNNER_TOOL_CACHE/<tool>/<version>/<arch>) and linked into the CLI's
+ * plugin folder, $DOCKER_CONFIG/cli-plugins or ~/.docker/cli-plugins.
+ */
+import * as core from '@actions/core';
+import * as tc from '@actions/tool-cache';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { hasPlugin } from './docker';
+import { withRetry } from './retry';
+
+export interface PluginSource {
+  plugin: 'buildx' | 'compose';
+  version: string;
+  /** Where the binary is downloaded from when the runner has no copy. */
+  url: string;
+}
+
+const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
+
+export function releaseUrl(plugin: PluginSource['plugin'], version: string, arch = os.arch()): string {
+  const a = ARCH[arch] ?? arch;
+  return plugin === 'buildx'
+    ? `https://github.com/docker/buildx/releases/download/v${version}/buildx-v${version}.linux-${a}`
+    : `https://github.com/docker/compose/releases/download/v${version}/docker-compose-linux-${arch === 'x64' ? 'x86_64' : 'aarch64'}`;
+}
+
+export function pluginDir(): string {
+  return path.join(process.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker'), 'cli-plugins');
+}
+
+/** Returns where the plugin came from: 'runner', 'tool-cache' or 'download'. */
+export async function ensurePlugin(src: PluginSource): Promise<'runner' | 'tool-cache' | 'download'> {
+  if (await hasPlugin(src.plugin)) return 'runner';
+  const tool = `docker-${src.plugin}`;
+  let dir = tc.find(tool, src.version);
+  let from: 'tool-cache' | 'download' = 'tool-cache';
+  if (!dir) {
+    core.info(`docker ${src.plugin} is missing: downloading ${src.version} into the tool cache`);
+    const file = await withRetry(`download of ${tool}`, () => tc.downloadTool(src.url)).catch((err: unknown) => {
+      throw new Error(
+        `This runner has no docker ${src.plugin}, and downloading ${src.version} from ${src.url} failed: ${(err as Error).message}. Install it on the runner or point the action at a reachable copy.`,
+      );
+    });
+    dir = await tc.cacheFile(file, tool, tool, src.version);
+    from = 'download';
+  }
+  const target = path.join(pluginDir(), tool);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.chmodSync(path.join(dir, tool), 0o755);
+  fs.rmSync(target, { force: true });
+  fs.symlinkSync(path.join(dir, tool), target);
+  if (!(await hasPlugin(src.plugin))) throw new Error(`docker ${src.plugin} from ${src.url} does not run on this runner`);
+  return from;
+}

@@ -1,0 +1,43 @@
+// Bundles every action: actions/<name>/src/main.ts -> actions/<name>/dist/index.cjs (main and post).
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+// @actions/core and @actions/tool-cache call HTTP through @actions/http-client; the runtime's
+// fetch serves them (actions/shared/http-client.ts), so bundles carry no undici.
+
+export function actionNames(srcRoot = root) {
+  return fs
+    .readdirSync(path.join(srcRoot, 'actions'))
+    .filter((name) => fs.existsSync(path.join(srcRoot, 'actions', name, 'src/main.ts')))
+    .sort();
+}
+
+/** Builds the actions under srcRoot into outRoot (both default to the repository). */
+export async function build(outRoot = root, srcRoot = root) {
+  const httpClient = path.join(srcRoot, 'actions/shared/http-client.ts');
+  const fetchForHttpClient = {
+    name: 'fetch-for-http-client',
+    setup(b) {
+      b.onResolve({ filter: /^@actions\/http-client(\/.*)?$/ }, () => ({ path: httpClient }));
+    },
+  };
+  for (const name of actionNames(srcRoot)) {
+    await esbuild.build({
+      entryPoints: [path.join(srcRoot, 'actions', name, 'src/main.ts')],
+      nodePaths: [path.join(root, 'node_modules')],
+      outfile: path.join(outRoot, 'actions', name, 'dist/index.cjs'),
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      minify: true,
+      legalComments: 'none',
+      plugins: [fetchForHttpClient],
+      logLevel: 'warning',
+    });
+  }
+}
+
+if (process.argv[1] === import.meta.filename) await build(process.argv[2] ? path.resolve(process.argv[2]) : root);

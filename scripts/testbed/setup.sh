@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Installs and starts the test bed, idempotently: Docker engine, Compose v2 and buildx, a
+# password-protected registry on 127.0.0.1, and base images built from Debian packages under
+# the public names the examples use. A second run reuses whatever is already there.
+# Prints the variables tests read (also written to $TESTBED/env).
+set -euo pipefail
+
+TESTBED=${DROVER_TESTBED:-/var/lib/drover-testbed}
+REGISTRY_PORT=${DROVER_REGISTRY_PORT:-5000}
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$TESTBED"
+log() { printf '[testbed] %s\n' "$*" >&2; }
+
+mirror() {
+  sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -1 ||
+    true
+}
+
+# 1. Debian packages
+need=()
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >"$TESTBED/apt.log"
+fi
+
+# 2. Compose v2 and buildx, from Debian 13 packages (Debian 12 has only Compose v1)
+plugins="$TESTBED/cli-plugins"
+if [ ! -x "$plugins/docker-compose" ] || [ ! -x "$plugins/docker-buildx" ]; then
+  log "fetching Compose v2 and buildx from trixie"
+  apt_dir="$TESTBED/apt-trixie"
+  mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/debs"
+  printf 'deb %s trixie main\n' "$(mirror)" >"$apt_dir/sources.list"
+  opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o APT::Architecture=amd64)
+  apt-get "${opts[@]}" update -qq
+  (cd "$apt_dir/debs" && apt-get "${opts[@]}" download docker-compose docker-buildx >/dev/null)
+  rm -rf "$apt_dir/x" && mkdir -p "$apt_dir/x" "$plugins"
+  for deb in "$apt_dir"/debs/*.deb; do dpkg -x "$deb" "$apt_dir/x"; done
+  cp "$apt_dir/x/usr/libexec/docker/cli-plugins/docker-compose" "$apt_dir/x/usr/libexec/docker/cli-plugins/docker-buildx" "$plugins/"
+fi
+mkdir -p "$HOME/.docker/cli-plugins"
+for p in docker-compose docker-buildx; do ln -sf "$plugins/$p" "$HOME/.docker/cli-plugins/$p"; done
+
+# 3. The Docker engine
+if ! docker info >/dev/null 2>&1; then
+  if ! pgrep -x dockerd >/dev/null; then rm -f /var/run/docker.pid; fi
+  log "starting dockerd"
+  setsid nohup dockerd >>"$TESTBED/dockerd.log" 2>&1 </dev/null &
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  docker info >/dev/null 2>&1 || { tail -20 "$TESTBED/dockerd.log" >&2; exit 1; }
+fi
+docker compose version >/dev/null && docker buildx version >/dev/null
+
+# 4. A registry with password auth on 127.0.0.1
+reg="$TESTBED/registry"
+mkdir -p "$reg/data"
+if [ ! -f "$reg/credentials" ]; then
+  printf 'REGISTRY_USER=drover\nREGISTRY_PASSWORD=%s\n' "$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')" >"$reg/credentials"
+fi
+# shellcheck disable=SC1091
+. "$reg/credentials"
+htpasswd -Bbn "$REGISTRY_USER" "$REGISTRY_PASSWORD" >"$reg/htpasswd" 2>/dev/null
+cat >"$reg/config.yml" <<YML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $reg/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$REGISTRY_PORT
+auth:
+  htpasswd:
+    realm: drover-testbed
+    path: $reg/htpasswd
+YML
+if ! curl -s -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/v2/"; then
+  log "starting the registry on 127.0.0.1:$REGISTRY_PORT"
+  setsid nohup docker-registry serve "$reg/config.yml" >>"$reg/registry.log" 2>&1 </dev/null &
+  for _ in $(seq 1 40); do curl -s -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/v2/" && break; sleep 0.25; done
+fi
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REGISTRY_PORT/v2/")
+[ "$code" = 401 ] || { log "registry answers $code, expected 401"; exit 1; }
+
+# 5. Base images from Debian packages, under the public names Dockerfiles use
+if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1; then
+  log "building debian:bookworm-slim with debootstrap"
+  root="$TESTBED/rootfs-bookworm"
+  rm -rf "$root"
+  debootstrap --variant=minbase bookworm "$root" "$(mirror)" >"$TESTBED/debootstrap.log" 2>&1
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+  tar -C "$root" -c . | docker import -c 'CMD ["bash"]' - debian:bookworm-slim >/dev/null
+  rm -rf "$root"
+fi
+docker image inspect debian:bookworm >/dev/null 2>&1 || docker tag debian:bookworm-slim debian:bookworm
+
+# 6. MariaDB 10.11 (Debian 12's version) with the official image's interface, under its public name
+if ! docker image inspect mariadb:10.11 >/dev/null 2>&1; then
+  log "building mariadb:10.11 from Debian packages"
+  docker build -q -t mariadb:10.11 "$here/mariadb" >/dev/null
+fi
+
+cat >"$TESTBED/env" <<ENV
+DROVER_TESTBED=$TESTBED
+DROVER_CLI_PLUGINS=$plugins
+REGISTRY=127.0.0.1:$REGISTRY_PORT
+REGISTRY_USER=$REGISTRY_USER
+REGISTRY_PASSWORD=$REGISTRY_PASSWORD
+ENV
+log "ready: docker $(docker version --format '{{.Server.Version}}'), $(docker compose version --short 2>/dev/null | sed 's/^/compose /'), registry 127.0.0.1:$REGISTRY_PORT"

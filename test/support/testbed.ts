@@ -1,0 +1,46 @@
+/** The test bed started by scripts/testbed/setup.sh: its variables, and helpers over real Docker. */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT } from './runner';
+
+const ENV_FILE = path.join(process.env.DROVER_TESTBED ?? '/var/lib/drover-testbed', 'env');
+
+/** Loads the test bed's variables into process.env (a vitest setup file). */
+export function loadTestbedEnv(): void {
+  if (!fs.existsSync(ENV_FILE)) throw new Error(`No test bed: run scripts/testbed/setup.sh (missing ${ENV_FILE})`);
+  for (const line of fs.readFileSync(ENV_FILE, 'utf8').split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) process.env[line.slice(0, eq)] ??= line.slice(eq + 1);
+  }
+}
+
+export function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+/** Copies examples/<name> into dir, without what a build leaves behind. */
+export function copyExample(name: string, dir: string): void {
+  fs.cpSync(path.join(ROOT, 'examples', name), dir, {
+    recursive: true,
+    filter: (p) => !/[\\/](node_modules|build|dist)([\\/]|$)/.test(path.relative(ROOT, p)),
+  });
+}
+
+/** Containers created since `since` (a docker timestamp), from the daemon's event log. */
+export function containersCreatedSince(since: string): string[] {
+  const out = docker('events', '--since', since, '--until', new Date().toISOString(), '--filter', 'type=container', '--filter', 'event=create', '--format', '{{.Actor.Attributes.name}}');
+  return out.split('\n').filter(Boolean);
+}
+
+/** Files under dir not owned by uid. */
+export function filesNotOwnedBy(dir: string, uid: number): string[] {
+  const bad: string[] = [];
+  const walk = (p: string) => {
+    const st = fs.lstatSync(p);
+    if (st.uid !== uid) bad.push(p);
+    if (st.isDirectory()) for (const e of fs.readdirSync(p)) walk(path.join(p, e));
+  };
+  walk(dir);
+  return bad;
+}

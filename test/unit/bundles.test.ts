@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+// @ts-expect-error: plain ESM build script without types
+import { actionNames, build } from '../../scripts/build.mjs';
+import { ROOT, manifest } from '../support/runner';
+
+const names: string[] = actionNames();
+
+function bundles(root: string): Record<string, string> {
+  return Object.fromEntries(names.map((n) => [n, fs.readFileSync(path.join(root, 'actions', n, 'dist/index.cjs'), 'utf8')]));
+}
+
+describe('committed bundles', () => {
+  it('are what a fresh build produces', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-build-'));
+    await build(out);
+    const fresh = bundles(out);
+    const committed = bundles(ROOT);
+    for (const n of names) expect(committed[n] === fresh[n], `actions/${n}/dist/index.cjs is stale: run npm run build`).toBe(true);
+  });
+
+  it('differ from a build of changed source, so a stale bundle is caught', async () => {
+    const src = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-src-'));
+    fs.cpSync(path.join(ROOT, 'actions'), path.join(src, 'actions'), { recursive: true, filter: (p) => !p.includes(`${path.sep}dist`) });
+    const file = path.join(src, 'actions/shared/inputs.ts');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace("'InputError'", "'InputErrorChanged'"));
+    await build(src, src);
+    expect(bundles(src)).not.toEqual(bundles(ROOT));
+  });
+
+  it.each(names)('%s: action.yml runs one node24 bundle for main and post, and has a README', (n) => {
+    const m = manifest(n);
+    expect(m.runs.using).toBe('node24');
+    expect(m.runs.main).toBe('dist/index.cjs');
+    expect(fs.existsSync(path.join(ROOT, 'actions', n, 'README.md'))).toBe(true);
+  });
+});

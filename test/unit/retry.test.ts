@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { isRetryable, retryAfterMs, withRetry, TransientError, PermanentError } from '../../actions/shared/retry';
+import { InputError } from '../../actions/shared/inputs';
+
+const fast = { minTimeoutMs: 1, maxTimeoutMs: 5 };
+
+describe('retry policy', () => {
+  it('retries transient failures with a bound and then succeeds', async () => {
+    let calls = 0;
+    const value = await withRetry('op', async () => {
+      calls++;
+      if (calls < 3) throw new TransientError('503', 503);
+      return 'ok';
+    }, fast);
+    expect(value).toBe('ok');
+    expect(calls).toBe(3);
+  });
+
+  it('gives up after the bounded number of retries', async () => {
+    let calls = 0;
+    await expect(withRetry('op', async () => {
+      calls++;
+      throw new TransientError('down');
+    }, { ...fast, retries: 2 })).rejects.toThrow('down');
+    expect(calls).toBe(3);
+  });
+
+  it.each([401, 403, 404, 400, 422])('never retries HTTP %i', async (status) => {
+    let calls = 0;
+    await expect(withRetry('op', async () => {
+      calls++;
+      throw new TransientError(`HTTP ${status}`, status);
+    }, fast)).rejects.toThrow();
+    expect(calls).toBe(1);
+  });
+
+  it('classifies errors', () => {
+    expect(isRetryable(new InputError('x', 'y', 'z'))).toBe(false);
+    expect(isRetryable(new PermanentError('denied', 500))).toBe(false);
+    expect(isRetryable(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(isRetryable({ status: 429 })).toBe(true);
+    expect(isRetryable({ statusCode: 401 })).toBe(false);
+    expect(isRetryable(new Error('plain'))).toBe(false);
+  });
+
+  it('reads Retry-After in seconds or as a date', () => {
+    expect(retryAfterMs('3')).toBe(3000);
+    expect(retryAfterMs(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
+    expect(retryAfterMs(undefined)).toBeUndefined();
+  });
+});
