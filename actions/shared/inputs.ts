@@ -90,15 +90,17 @@ export function list(name: string, opts: { commas?: boolean } = {}): string[] {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+export const LABEL_KEY = /^[a-zA-Z0-9][a-zA-Z0-9._/-]*$/;
+
 /** `KEY=VALUE` lines. A line without `=` is most often a value that ran onto a second line. */
-export function keyValues(name: string): Record<string, string> {
+export function keyValues(name: string, key: RegExp = ENV_NAME): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of list(name, { commas: false })) {
     const eq = line.indexOf('=');
-    const key = eq > 0 ? line.slice(0, eq).trim() : '';
-    if (!ENV_NAME.test(key))
-      throw new InputError(name, line, 'KEY=VALUE lines with KEY a variable name; a value cannot span lines');
-    out[key] = line.slice(eq + 1);
+    const k = eq > 0 ? line.slice(0, eq).trim() : '';
+    if (!key.test(k))
+      throw new InputError(name, line, `KEY=VALUE lines with KEY matching ${key}; a value cannot span lines`);
+    out[k] = line.slice(eq + 1);
   }
   return out;
 }

@@ -1,0 +1,111 @@
+/** push-image's inputs, read and validated before anything is built or pushed. */
+import * as path from 'node:path';
+import * as input from '../../shared/inputs';
+import { InputError } from '../../shared/inputs';
+import { IMAGE_REF_ACCEPTED, IMAGE_REF_RE, REPOSITORY_RE, TAG_RE } from '../../shared/image-ref';
+import type { TagOptions } from './tags';
+
+export const INPUTS = [
+  'images',
+  'context',
+  'dockerfile',
+  'build-args',
+  'target',
+  'labels',
+  'secret-files',
+  'build',
+  'source-image',
+  'push',
+  'tags',
+  'version',
+  'latest',
+  'semver-aliases',
+  'sha-tag',
+  'run-number-branches',
+  'registry',
+  'username',
+  'password',
+  'logout',
+  'cache-from',
+  'cache-to',
+  'retries',
+  'timeout-minutes',
+] as const;
+
+export interface Config {
+  images: string[];
+  context: string;
+  dockerfile: string;
+  buildArgs: Record<string, string>;
+  target: string;
+  labels: Record<string, string>;
+  secretFiles: Record<string, string>;
+  build: boolean;
+  sourceImage: string;
+  push: boolean;
+  tagOptions: TagOptions;
+  login?: { registry: string; username: string; password: string };
+  logout: boolean;
+  cacheFrom: string[];
+  cacheTo: string[];
+  retries: number;
+  timeoutMinutes: number;
+}
+
+const REPOSITORY_ACCEPTED = 'lower-case image repositories such as 127.0.0.1:5000/acme/auth-service, one per line, without tags';
+
+export function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || process.cwd())): Config {
+  input.rejectUnknown(INPUTS);
+  const images = input.list('images');
+  if (!images.length) throw new InputError('images', '', REPOSITORY_ACCEPTED);
+  for (const image of images)
+    if (!REPOSITORY_RE.test(image) || image.length > 255) throw new InputError('images', image, REPOSITORY_ACCEPTED);
+  const tags = input.list('tags');
+  for (const tag of tags) if (!TAG_RE.test(tag)) throw new InputError('tags', tag, 'tags of letters, digits, _ . - (at most 128, not starting with . or -)');
+  const password = input.string('password', { secret: true });
+  const username = input.string('username');
+  if (Boolean(username) !== Boolean(password)) throw new InputError(username ? 'password' : 'username', '', 'username and password together, or neither', true);
+  const build = input.boolean('build', true);
+  const context = input.workspacePath('context', root, { default: '.' });
+  const secretFiles = input.keyValues('secret-files');
+  // A secret file may live outside the workspace (the runner's CA bundle, say); a relative one is inside it.
+  for (const [id, file] of Object.entries(secretFiles)) {
+    if (!/^[a-zA-Z0-9_.-]+$/.test(id)) throw new InputError('secret-files', id, 'ID=path lines with an id of letters, digits, _ . -');
+    secretFiles[id] = path.isAbsolute(file) ? file : input.insideRoot('secret-files', file, root);
+  }
+  const sourceImage = input.string('source-image', { pattern: IMAGE_REF_RE, accepted: IMAGE_REF_ACCEPTED });
+  if (!build && !sourceImage) throw new InputError('source-image', '', `${IMAGE_REF_ACCEPTED}: with build: false, the local image to tag and push`);
+  const registry = input.string('registry', { pattern: /^[a-zA-Z0-9.-]+(:\d+)?$/, accepted: 'a registry host[:port]' });
+  return {
+    images,
+    context,
+    dockerfile: input.workspacePath('dockerfile', root) || path.join(context, 'Dockerfile'),
+    buildArgs: input.keyValues('build-args'),
+    target: input.string('target', { pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, accepted: 'a build stage name' }),
+    labels: input.keyValues('labels', input.LABEL_KEY),
+    secretFiles,
+    build,
+    sourceImage,
+    push: input.boolean('push', true),
+    tagOptions: {
+      latest: input.choice('latest', ['auto', 'true', 'false'] as const, 'auto'),
+      semverAliases: input.boolean('semver-aliases', true),
+      sha: input.boolean('sha-tag', false),
+      runNumberBranches: input.list('run-number-branches'),
+      version: input.string('version', { pattern: TAG_RE, accepted: 'a version usable as a tag, such as v1.2.3' }),
+      extra: tags,
+    },
+    login: username ? { registry: registry || registryOf(images[0]!), username, password } : undefined,
+    logout: input.boolean('logout', true),
+    cacheFrom: input.list('cache-from', { commas: false }),
+    cacheTo: input.list('cache-to', { commas: false }),
+    retries: input.integer('retries', { default: 3, min: 0, max: 10 }),
+    timeoutMinutes: input.integer('timeout-minutes', { default: 30, min: 1, max: 360 }),
+  };
+}
+
+/** The registry host of a repository name, as docker decides it. */
+export function registryOf(repository: string): string {
+  const first = repository.split('/')[0]!;
+  return repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
+}
