@@ -79,4 +79,55 @@ console.log(table);
 fs.mkdirSync(path.join(root, 'bench'), { recursive: true });
 fs.writeFileSync(path.join(root, 'bench/cold-start.md'), `${table}\n`);
 fs.writeFileSync(path.join(root, 'bench/cold-start.json'), `${JSON.stringify({ date: new Date().toISOString(), runs: RUNS, rows }, null, 2)}\n`);
+
+// push-image against the raw commands it stands for, on the test bed's registry: each round
+// builds a fresh one-layer image and pushes it under two tags, once each way, alternating.
+const testbedEnv = path.join(process.env.DROVER_TESTBED ?? '/var/lib/drover-testbed', 'env');
+if (fs.existsSync(testbedEnv)) {
+  const tb = Object.fromEntries(fs.readFileSync(testbedEnv, 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const ctxDir = path.join(tmp, 'ctx');
+  fs.mkdirSync(ctxDir);
+  fs.writeFileSync(path.join(ctxDir, 'Dockerfile'), 'FROM debian:bookworm-slim\nCOPY stamp /stamp\n');
+  const PUSH_RUNS = Number(process.env.BENCH_PUSH_RUNS ?? 5);
+  const wall = { action: [], raw: [] };
+  const sh = (cmd, args, input) => {
+    const r = spawnSync(cmd, args, { input, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  };
+  for (let i = 0; i < PUSH_RUNS; i++) {
+    for (const way of i % 2 ? ['raw', 'action'] : ['action', 'raw']) {
+      const repo = `${tb.REGISTRY}/bench/${way}`;
+      fs.writeFileSync(path.join(ctxDir, 'stamp'), `${way} ${i} ${Date.now()} ${Math.random()}\n`);
+      const t0 = process.hrtime.bigint();
+      if (way === 'raw') {
+        sh('docker', ['build', '-q', '-t', `${repo}:develop`, '-t', `${repo}:develop-${i}`, ctxDir]);
+        sh('docker', ['login', tb.REGISTRY, '-u', tb.REGISTRY_USER, '--password-stdin'], tb.REGISTRY_PASSWORD);
+        sh('docker', ['push', '-q', `${repo}:develop`]);
+        sh('docker', ['push', '-q', `${repo}:develop-${i}`]);
+      } else {
+        const r = spawnSync(node24, [path.join(root, 'actions/push-image/dist/index.cjs')], {
+          encoding: 'utf8',
+          env: {
+            ...env, 'INPUT_BENCH-UNKNOWN-INPUT': undefined, HOME: process.env.HOME, GITHUB_WORKSPACE: tmp, GITHUB_REF: 'refs/heads/develop', GITHUB_RUN_NUMBER: String(i),
+            INPUT_IMAGES: repo, INPUT_CONTEXT: 'ctx', INPUT_USERNAME: tb.REGISTRY_USER, INPUT_PASSWORD: tb.REGISTRY_PASSWORD, 'INPUT_RUN-NUMBER-BRANCHES': 'develop',
+          },
+        });
+        if (r.status !== 0) throw new Error(`push-image failed:\n${r.stdout}`);
+      }
+      wall[way].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  }
+  const action = median(wall.action);
+  const raw = median(wall.raw);
+  const pushTable = [
+    `push-image against raw docker build + login + push (two tags), median of ${PUSH_RUNS} alternating rounds`,
+    '',
+    '| subject | median ms | ratio |',
+    '|---|---:|---:|',
+    `| raw docker build, login, push x2 | ${raw.toFixed(0)} | 1 |`,
+    `| push-image (build, login, push x2, verify) | ${action.toFixed(0)} | ${(action / raw).toFixed(2)} |`,
+  ].join('\n');
+  console.log(`\n${pushTable}`);
+  fs.writeFileSync(path.join(root, 'bench/push-image.md'), `${pushTable}\n`);
+} else console.log('\n(no test bed: push-image bench skipped; run npm run testbed first)');
 fs.rmSync(tmp, { recursive: true, force: true });

@@ -5,6 +5,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
+const testbed = Object.fromEntries(
+  fs
+    .readFileSync(path.join(process.env.DROVER_TESTBED ?? '/var/lib/drover-testbed', 'env'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+);
+const image = `${testbed.REGISTRY}/acme/auth-service`;
 const job = new Job();
 fs.cpSync(path.join(root, 'examples/auth-service'), job.workspace, {
   recursive: true,
@@ -14,7 +22,7 @@ job.chown(job.workspace);
 
 function show(stage: string, step: { exitCode: number | null; outputs: Record<string, string>; errors: string[] }) {
   console.log(`\n== ${stage}: exit ${step.exitCode}`);
-  for (const [k, v] of Object.entries(step.outputs)) console.log(`   ${k} = ${v}`);
+  for (const [k, v] of Object.entries(step.outputs)) if (k !== 'metadata') console.log(`   ${k} = ${v.replace(/\n/g, ', ')}`);
   for (const e of step.errors) console.log(`   error: ${e}`);
   if (step.exitCode !== 0) process.exit(step.exitCode ?? 1);
 }
@@ -25,6 +33,16 @@ try {
   });
   show('setup-builder (compile, format check, unit tests, bundle)', build);
   console.log(`   artifact: dist/auth-service.cjs, ${fs.statSync(path.join(job.workspace, 'dist/auth-service.cjs')).size} bytes`);
+
+  const pkg = await job.run('push-image', { with: { images: image, push: 'false' } });
+  show('push-image (package the artifact, no push)', pkg);
+
+  const published = await job.run('push-image', {
+    with: { images: image, build: 'false', 'source-image': `${image}:develop`, username: testbed.REGISTRY_USER!, password: testbed.REGISTRY_PASSWORD! },
+  });
+  show('push-image (push develop and develop-<run>)', published);
+  const logout = await job.post('push-image', published);
+  console.log(`   post: ${logout?.stdout.split('\n').find((l) => l.startsWith('Logged out')) ?? 'no logout'}`);
 } finally {
   job.cleanup();
 }

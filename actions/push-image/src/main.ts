@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runAction, saveState, loadState } from '../../shared/action';
-import { docker, hasPlugin, inspectImage } from '../../shared/docker';
+import { docker, inspectImage } from '../../shared/docker';
 import { writeSummary } from '../../shared/summary';
 import { readConfig } from './config';
 import { readGitContext } from './git-context';
@@ -20,30 +20,47 @@ async function main(signal: AbortSignal): Promise<void> {
   core.info(`Tags: ${refs.join(', ')}`);
   const retry = { retries: cfg.retries, timeoutMs: cfg.timeoutMinutes * 60_000, signal };
 
-  if (cfg.login && cfg.push) {
+  // Logging in and building do not depend on each other: they run side by side.
+  const loggedIn = (async () => {
+    if (!cfg.login || !cfg.push) return;
     saveState('logout', cfg.logout ? [cfg.login.registry] : []);
     await login(cfg.login.registry, cfg.login.username, cfg.login.password, retry);
-  }
+  })();
+  const [imageId] = await Promise.all([cfg.build ? build() : retag(), loggedIn]);
 
-  let imageId: string;
-  if (cfg.build) {
+  async function build(): Promise<string> {
     const dir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'push-image-'));
     const iidfile = path.join(dir, 'iid');
-    const cmd = buildCommand(cfg, refs, labels, iidfile, await hasPlugin('buildx'));
-    await docker(cmd.args, { env: cmd.env, group: `Build ${refs[0]}`, timeoutMs: retry.timeoutMs, signal, what: `Building ${refs[0]}` });
-    imageId = fs.readFileSync(iidfile, 'utf8').trim();
-    fs.rmSync(dir, { recursive: true, force: true });
-  } else {
+    const cmd = buildCommand(cfg, refs, labels, iidfile);
+    try {
+      await docker(cmd.args, { env: cmd.env, group: `Build ${refs[0]}`, timeoutMs: retry.timeoutMs, signal, what: `Building ${refs[0]}` });
+      return fs.readFileSync(iidfile, 'utf8').trim();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  async function retag(): Promise<string> {
     const source = await inspectImage(cfg.sourceImage);
     if (!source) throw new Error(`source-image ${cfg.sourceImage} is not on this runner: build it first, or set build: true`);
-    for (const ref of refs) await docker(['tag', cfg.sourceImage, ref], { silent: true });
-    imageId = source.id;
+    await Promise.all(refs.map((ref) => docker(['tag', cfg.sourceImage, ref], { silent: true })));
+    return source.id;
   }
 
   let digest = '';
   if (cfg.push) {
-    const digests = new Map<string, string>();
-    for (const ref of refs) digests.set(ref, await push(ref, retry));
+    // The first push that fails for good stops the others.
+    const stop = new AbortController();
+    signal.addEventListener('abort', () => stop.abort(signal.reason), { once: true });
+    const pushOne = async (ref: string) => {
+      try {
+        return [ref, await push(ref, { ...retry, signal: stop.signal })] as const;
+      } catch (err) {
+        stop.abort(err);
+        throw err;
+      }
+    };
+    const digests = new Map(await Promise.all(refs.map(pushOne)));
     digest = digests.get(refs[0]!)!;
     const info = await inspectImage(refs[0]!);
     for (const image of cfg.images) {

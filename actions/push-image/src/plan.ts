@@ -26,12 +26,12 @@ export interface BuildCommand {
   env: Record<string, string>;
 }
 
-/** buildx when the runner has it; otherwise the classic builder, which has no secrets or cache export. */
-export function buildCommand(cfg: Config, refs: readonly string[], labels: Record<string, string>, iidfile: string, buildx: boolean): BuildCommand {
-  if (!buildx && (Object.keys(cfg.secretFiles).length || cfg.cacheFrom.length || cfg.cacheTo.length))
-    throw new Error('secret-files, cache-from and cache-to need docker buildx, which this runner does not have');
-  const args = buildx ? ['buildx', 'build', '--load'] : ['build'];
-  args.push('--iidfile', iidfile, '--file', cfg.dockerfile);
+/**
+ * `docker build` is buildx (BuildKit, loaded into the image store) when the CLI has the plugin,
+ * and the classic builder otherwise, which refuses secrets and cache export with its own message.
+ */
+export function buildCommand(cfg: Config, refs: readonly string[], labels: Record<string, string>, iidfile: string): BuildCommand {
+  const args = ['build', '--iidfile', iidfile, '--file', cfg.dockerfile];
   for (const ref of refs) args.push('--tag', ref);
   for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
   if (cfg.target) args.push('--target', cfg.target);
@@ -41,5 +41,5 @@ export function buildCommand(cfg: Config, refs: readonly string[], labels: Recor
   for (const c of cfg.cacheFrom) args.push('--cache-from', c);
   for (const c of cfg.cacheTo) args.push('--cache-to', c);
   args.push(cfg.context);
-  return { args, env: { ...cfg.buildArgs, ...(buildx ? {} : { DOCKER_BUILDKIT: '0' }) } };
+  return { args, env: cfg.buildArgs };
 }

@@ -50,12 +50,18 @@ export async function logout(registry: string): Promise<void> {
   else core.info(`Logged out of ${registry}`);
 }
 
-/** Pushes one reference and returns the manifest digest the registry answered with. */
+/**
+ * Pushes one reference and returns the manifest digest the registry answered with. Pushes run
+ * side by side, so each one's output is logged as a group of its own when it ends.
+ */
 export async function push(ref: string, opts: RetryOptions): Promise<string> {
   return withRetry(
     `Push of ${ref}`,
     async () => {
-      const res = await run('docker', ['push', ref], { group: `Push ${ref}`, timeoutMs: opts.timeoutMs, signal: opts.signal });
+      const res = await run('docker', ['push', ref], { silent: true, tailLines: 200, timeoutMs: opts.timeoutMs, signal: opts.signal });
+      core.startGroup(`Push ${ref}`);
+      core.info(res.tail.join('\n'));
+      core.endGroup();
       if (res.code !== 0) throw classify(`Push of ${ref}`, res);
       const digest = res.tail.map((l) => /digest: (sha256:[0-9a-f]{64})/.exec(l)?.[1]).find(Boolean);
       if (!digest) throw new PermanentError(`Push of ${ref} reported no digest`);
