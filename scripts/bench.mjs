@@ -117,6 +117,8 @@ if (fs.existsSync(testbedEnv)) {
       wall[way].push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
   }
+  const benchImages = spawnSync('docker', ['images', '-q', '--filter', `reference=${tb.REGISTRY}/bench/*`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  if (benchImages.length) spawnSync('docker', ['rmi', '-f', ...new Set(benchImages)]);
   const action = median(wall.action);
   const raw = median(wall.raw);
   const pushTable = [

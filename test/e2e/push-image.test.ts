@@ -39,7 +39,8 @@ describe('push-image', () => {
   });
   afterAll(() => {
     job.cleanup();
-    docker('image', 'prune', '-f', '--filter', `label=org.opencontainers.image.title=svc-e2e-${process.pid}`);
+    const ids = docker('images', '-q', '--filter', `label=org.opencontainers.image.title=svc-e2e-${process.pid}`).split('\n').filter(Boolean);
+    if (ids.length) docker('rmi', '-f', ...new Set(ids));
   });
 
   it('pushes a develop build as develop and develop-<run>, with a digest that pulls the same image', async () => {
