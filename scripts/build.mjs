@@ -23,21 +23,27 @@ export async function build(outRoot = root, srcRoot = root) {
       b.onResolve({ filter: /^@actions\/http-client(\/.*)?$/ }, () => ({ path: httpClient }));
     },
   };
-  for (const name of actionNames(srcRoot)) {
+  for (const name of actionNames(srcRoot))
     await esbuild.build({
-      entryPoints: [path.join(srcRoot, 'actions', name, 'src/main.ts')],
-      nodePaths: [path.join(root, 'node_modules')],
-      outfile: path.join(outRoot, 'actions', name, 'dist/index.cjs'),
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      minify: true,
-      legalComments: 'none',
+      ...bundleOptions(path.join(srcRoot, 'actions', name, 'src/main.ts'), path.join(outRoot, 'actions', name, 'dist/index.cjs')),
       plugins: [fetchForHttpClient],
-      logLevel: 'warning',
     });
-  }
+}
+
+/** One action's bundle: CommonJS for node20 and later, minified, main and post in one file. */
+export function bundleOptions(entry, outfile) {
+  return {
+    entryPoints: [entry],
+    nodePaths: [path.join(root, 'node_modules')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  };
 }
 
 if (process.argv[1] === import.meta.filename) await build(process.argv[2] ? path.resolve(process.argv[2]) : root);

@@ -1,8 +1,6 @@
 /** The docker CLI, through the one process runner. */
 import { run, runOk, type RunOptions, type RunResult } from './exec';
 
-export const LABEL_PREFIX = 'io.drover';
-
 export function docker(args: readonly string[], opts: RunOptions & { what?: string } = {}): Promise<RunResult> {
   return runOk('docker', args, opts);
 }

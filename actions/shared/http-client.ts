@@ -8,8 +8,6 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 const REQUEST_TIMEOUT_MS = 5 * 60_000;
 
-export const HttpCodes = { OK: 200, NotFound: 404, TooManyRequests: 429 } as const;
-
 type Headers = Record<string, string | number | undefined>;
 
 interface Message extends Readable {

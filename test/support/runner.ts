@@ -46,6 +46,16 @@ export function manifest(action: string): ActionManifest {
   return parseYaml(fs.readFileSync(path.join(ROOT, 'actions', action, 'action.yml'), 'utf8')) as ActionManifest;
 }
 
+/** Every declared input, as the runner exports it: `with:` values over defaults, '' for the rest (expressions are not evaluated). */
+function inputsFor(m: ActionManifest, given: Record<string, string> = {}): Record<string, string> {
+  const inputs: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(m.inputs ?? {})) {
+    const def = spec.default === undefined ? '' : String(spec.default);
+    inputs[name] = def.includes('${{') ? '' : def;
+  }
+  return { ...inputs, ...given };
+}
+
 function dockerGid(): number {
   const line = execFileSync('getent', ['group', 'docker'], { encoding: 'utf8' });
   return Number(line.split(':')[2]);
@@ -88,24 +98,14 @@ export class Job {
 
   async run(action: string, opts: { with?: Record<string, string>; env?: Record<string, string>; killAfterMs?: number; signalAfterMs?: [NodeJS.Signals, number] } = {}): Promise<StepResult> {
     const m = manifest(action);
-    const inputs: Record<string, string> = {};
-    for (const [name, spec] of Object.entries(m.inputs ?? {})) {
-      const def = spec.default === undefined ? '' : String(spec.default);
-      inputs[name] = def.includes('${{') ? '' : def;
-    }
-    Object.assign(inputs, opts.with ?? {});
-    const main = await this.stage(action, m.runs.main, inputs, {}, opts);
-    return main;
+    return this.stage(action, m.runs.main, inputsFor(m, opts.with), {}, opts);
   }
 
   /** The post stage, with STATE_* from the main stage's state file. */
   async post(action: string, main: StepResult, opts: { with?: Record<string, string>; env?: Record<string, string> } = {}): Promise<StepResult | undefined> {
     const m = manifest(action);
     if (!m.runs.post) return undefined;
-    const inputs: Record<string, string> = {};
-    for (const [name, spec] of Object.entries(m.inputs ?? {})) inputs[name] = spec.default === undefined || String(spec.default).includes('${{') ? '' : String(spec.default);
-    Object.assign(inputs, opts.with ?? {});
-    return this.stage(action, m.runs.post, inputs, main.state, opts);
+    return this.stage(action, m.runs.post, inputsFor(m, opts.with), main.state, opts);
   }
 
   private async stage(
