@@ -1,0 +1,99 @@
+/** compose-itest's inputs, read and validated before anything starts. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as input from '../../shared/inputs';
+import { InputError } from '../../shared/inputs';
+import { parseChecks, type Check } from './checks';
+import { PROJECT_RE } from './project';
+import { parsePortWait, type PortWait } from './readiness';
+
+export const INPUTS = [
+  'compose-files',
+  'project-name',
+  'instance',
+  'env',
+  'services',
+  'pull',
+  'build',
+  'wait-timeout',
+  'wait-for',
+  'rewrite-ports',
+  'run',
+  'test-service',
+  'checks',
+  'test-timeout-minutes',
+  'keep-on-failure',
+  'down-timeout',
+  'compose-version',
+] as const;
+
+export interface Config {
+  root: string;
+  files: string[];
+  projectName: string;
+  instance: string;
+  env: Record<string, string>;
+  services: string[];
+  pull: 'missing' | 'always' | 'never';
+  build: boolean;
+  waitTimeoutSeconds: number;
+  waitFor: PortWait[];
+  rewritePorts: boolean;
+  run: string;
+  testService: string;
+  checks: Check[];
+  testTimeoutMinutes: number;
+  keepOnFailure: boolean;
+  downTimeoutSeconds: number;
+  composeVersion: 'auto' | 'v2' | 'v1';
+}
+
+const SERVICE_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || process.cwd())): Config {
+  input.rejectUnknown(INPUTS);
+  const files = (input.list('compose-files', { commas: false }).length ? input.list('compose-files', { commas: false }) : ['docker-compose.yml']).map((f) => {
+    const abs = input.insideRoot('compose-files', f, root);
+    if (!fs.existsSync(abs)) throw new InputError('compose-files', f, 'compose files that exist inside the workspace');
+    return abs;
+  });
+  const services = input.list('services');
+  for (const s of services) if (!SERVICE_RE.test(s)) throw new InputError('services', s, 'service names');
+  const waitFor = input.list('wait-for').map((w) => parsePortWait(w) ?? fail('wait-for', w, 'service:port or service:port/http-path lines'));
+  const checksFile = input.workspacePath('checks', root);
+  let checks: Check[] = [];
+  if (checksFile) {
+    if (!fs.existsSync(checksFile)) throw new InputError('checks', checksFile, 'a check file inside the workspace');
+    try {
+      checks = parseChecks(fs.readFileSync(checksFile, 'utf8'));
+    } catch (err) {
+      throw new InputError('checks', path.relative(root, checksFile), `a valid check file (${(err as Error).message})`);
+    }
+  }
+  const env = input.keyValues('env');
+  input.rejectReservedEnv('env', env);
+  return {
+    root,
+    files,
+    projectName: input.string('project-name', { pattern: PROJECT_RE, accepted: 'lower-case letters, digits, - and _, starting with a letter or digit' }),
+    instance: input.string('instance', { pattern: /^[a-zA-Z0-9_-]{0,20}$/, accepted: 'up to 20 letters, digits, - and _' }),
+    env,
+    services,
+    pull: input.choice('pull', ['missing', 'always', 'never'] as const, 'missing'),
+    build: input.boolean('build', false),
+    waitTimeoutSeconds: input.integer('wait-timeout', { default: 120, min: 1, max: 3600 }),
+    waitFor,
+    rewritePorts: input.boolean('rewrite-ports', false),
+    run: input.string('run', { multiline: true, accepted: 'a bash script' }),
+    testService: input.string('test-service', { pattern: SERVICE_RE, accepted: 'a service name' }),
+    checks,
+    testTimeoutMinutes: input.integer('test-timeout-minutes', { default: 30, min: 1, max: 360 }),
+    keepOnFailure: input.boolean('keep-on-failure', false),
+    downTimeoutSeconds: input.integer('down-timeout', { default: 0, min: 0, max: 600 }),
+    composeVersion: input.choice('compose-version', ['auto', 'v2', 'v1'] as const, 'auto'),
+  };
+}
+
+function fail(name: string, value: string, accepted: string): never {
+  throw new InputError(name, value, accepted);
+}

@@ -1,0 +1,161 @@
+/** compose-itest through the runner harness, against real Docker, Compose v2 and v1, and MariaDB. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Job, type StepResult } from '../support/runner';
+import { containersCreatedSince, copyExample, docker } from '../support/testbed';
+
+const IMAGE = `auth-service:itest-${process.pid}`;
+const itest = { env: `AUTH_IMAGE=${IMAGE}`, checks: 'itest/checks.yml' };
+
+function leftovers(project: string): string[] {
+  const filter = `label=com.docker.compose.project=${project}`;
+  return [
+    ...docker('ps', '-aq', '--filter', filter).split('\n'),
+    ...docker('network', 'ls', '-q', '--filter', filter).split('\n'),
+    ...docker('volume', 'ls', '-q', '--filter', filter).split('\n'),
+  ].filter(Boolean);
+}
+
+function projectOf(step: StepResult): string {
+  return JSON.parse(step.state.compose!).project;
+}
+
+describe('compose-itest', () => {
+  const job = new Job();
+  beforeAll(async () => {
+    copyExample('auth-service', job.workspace);
+    job.chown(job.workspace);
+    // The pipeline's own first stages: build the artifact, then package it.
+    const built = await job.run('setup-builder', { with: { dockerfile: 'builder/Dockerfile', image: `auth-builder:itest-${process.pid}`, 'ca-bundle': '/etc/ssl/certs/ca-certificates.crt' } });
+    expect(built.exitCode).toBe(0);
+    const packaged = await job.run('push-image', { with: { images: 'auth-service', push: 'false', tags: `itest-${process.pid}`, 'run-number-branches': '' } });
+    expect(packaged.exitCode).toBe(0);
+  }, 600_000);
+  afterAll(() => {
+    job.cleanup();
+    docker('rmi', '-f', IMAGE, 'auth-service:develop', `auth-builder:itest-${process.pid}`);
+  });
+
+  it('brings up the service with a real MariaDB and passes the e-book check', async () => {
+    const step = await job.run('compose-itest', { with: { ...itest, run: 'test "$(curl -s "$AUTH_SERVICE_9000_URL/health")" = OK' } });
+    expect(step.errors).toEqual([]);
+    expect(step.exitCode).toBe(0);
+    expect(step.stdout).toContain('PASS register a new user: PUT /user -> 200');
+    expect(step.stdout).toContain('PASS the same user again conflicts: PUT /user -> 409');
+    const endpoints = JSON.parse(step.outputs.endpoints!);
+    expect(endpoints['auth-service']['9000'].port).toBe(9000);
+    expect(step.outputs.outcome).toBe('success');
+    expect(step.summary).toContain('3 HTTP checks passed');
+    expect(leftovers(projectOf(step))).toEqual([]);
+    const post = await job.post('compose-itest', step);
+    expect(post!.exitCode).toBe(0);
+  });
+
+  it('runs four environments of the same compose file at once, each with its own empty database', async () => {
+    const steps = await Promise.all([1, 2, 3, 4].map((i) => job.run('compose-itest', { with: { ...itest, 'rewrite-ports': 'true', instance: `p${i}` } })));
+    for (const step of steps) {
+      expect(step.errors).toEqual([]);
+      expect(step.exitCode).toBe(0);
+      expect(step.stdout).toContain('PASS register a new user: PUT /user -> 200');
+      expect(step.stdout).toMatch(/auth-service: port 9000:9000 published as 9000/);
+    }
+    const ports = steps.map((s) => JSON.parse(s.outputs.endpoints!)['auth-service']['9000'].port);
+    expect(new Set(ports).size).toBe(4);
+    expect(new Set(steps.map((s) => s.outputs['project-name'])).size).toBe(4);
+    for (const step of steps) expect(leftovers(projectOf(step))).toEqual([]);
+  });
+
+  it('fails a failing check, printing every service log and saving them', async () => {
+    const checks = path.join(job.workspace, 'itest/wrong.yml');
+    fs.writeFileSync(checks, fs.readFileSync(path.join(job.workspace, 'itest/checks.yml'), 'utf8').replace('status: 409', 'status: 201'));
+    job.chown(checks);
+    const step = await job.run('compose-itest', { with: { ...itest, checks: 'itest/wrong.yml' } });
+    expect(step.exitCode).toBe(1);
+    expect(step.errors[0]).toContain('HTTP check failed: the same user again conflicts: expected 201 with "exists", got 409: User already exists');
+    expect(step.stdout).toContain('::group::Logs of db');
+    expect(step.stdout).toContain('::group::Logs of auth-service');
+    expect(step.stdout).toContain('auth-service listening on :9000');
+    expect(fs.readFileSync(path.join(step.outputs['logs-path']!, 'auth-service.log'), 'utf8')).toContain('listening on :9000');
+    expect(step.outputs.outcome).toBe('failure');
+    expect(leftovers(projectOf(step))).toEqual([]);
+  });
+
+  it('passes the same e2e on Compose v1', async () => {
+    const step = await job.run('compose-itest', { with: { ...itest, 'compose-version': 'v1', 'rewrite-ports': 'true' } });
+    expect(step.errors).toEqual([]);
+    expect(step.exitCode).toBe(0);
+    expect(step.stdout).toContain('Compose v1, project');
+    expect(step.stdout).toContain('PASS the same user again conflicts: PUT /user -> 409');
+    expect(leftovers(projectOf(step))).toEqual([]);
+  });
+
+  describe('bad inputs fail before anything starts', () => {
+    it.each([
+      ['project-name', { 'project-name': 'My Project' }],
+      ['project-name', { 'project-name': 'UPPER' }],
+      ['compose-files', { 'compose-files': '../../etc/compose.yml' }],
+      ['services', { services: 'auth-servce' }],
+      ['checks', { checks: 'docker-compose.yml' }],
+    ])('%s', async (name, inputs) => {
+      const since = new Date(Date.now() - 1000).toISOString();
+      const step = await job.run('compose-itest', { with: { env: `AUTH_IMAGE=${IMAGE}`, ...inputs } });
+      expect(step.exitCode).toBe(1);
+      expect(step.errors[0]).toMatch(new RegExp(`^Input '${name}' is invalid: `));
+      expect(containersCreatedSince(since)).toEqual([]);
+    });
+  });
+});
+
+describe('compose-itest failure modes leave nothing behind', () => {
+  const job = new Job();
+  const compose = `services:
+  app:
+    image: debian:bookworm-slim
+    command: ["sleep", "infinity"]
+    init: true
+    volumes: ["data:/data"]
+    healthcheck: { test: ["CMD", "true"], interval: 1s, retries: 30 }
+  never:
+    image: debian:bookworm-slim
+    command: ["sleep", "infinity"]
+    init: true
+    profiles: ["never"]
+    healthcheck: { test: ["CMD", "false"], interval: 1s, retries: 3, start_period: 120s }
+volumes:
+  data: {}
+`;
+  beforeAll(() => {
+    fs.writeFileSync(path.join(job.workspace, 'docker-compose.yml'), compose);
+    job.chown(job.workspace);
+  });
+  afterAll(() => job.cleanup());
+
+  it('names a service that never becomes healthy, within the wait timeout', async () => {
+    const started = Date.now();
+    const step = await job.run('compose-itest', { with: { services: 'app\nnever', 'wait-timeout': '4' } });
+    expect(step.exitCode).toBe(1);
+    expect(step.errors[0]).toMatch(/^Not ready within the wait timeout: never \(starting\)/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(leftovers(projectOf(step))).toEqual([]);
+  });
+
+  it('twenty runs mixing pass, fail, timeout and a killed main with its post leave no containers, networks or volumes', async () => {
+    const projects: string[] = [];
+    const outcomes: Record<string, number> = {};
+    for (let i = 0; i < 20; i++) {
+      const kind = ['pass', 'fail', 'timeout', 'killed'][i % 4]!;
+      const inputs: Record<string, string> =
+        kind === 'pass' ? { run: 'true' } : kind === 'fail' ? { run: 'exit 3' } : kind === 'timeout' ? { services: 'app\nnever', 'wait-timeout': '2' } : { run: 'sleep 60' };
+      const step = await job.run('compose-itest', { with: inputs, ...(kind === 'killed' ? { killAfterMs: 6_000 } : {}) });
+      const post = await job.post('compose-itest', step);
+      expect(post!.exitCode).toBe(0);
+      projects.push(projectOf(step));
+      const expected = { pass: 0, fail: 3, timeout: 1, killed: null }[kind];
+      expect(step.exitCode, kind).toBe(expected);
+      outcomes[kind] = (outcomes[kind] ?? 0) + 1;
+    }
+    expect(outcomes).toEqual({ pass: 5, fail: 5, timeout: 5, killed: 5 });
+    for (const p of projects) expect(leftovers(p), p).toEqual([]);
+  });
+});
