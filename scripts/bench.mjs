@@ -2,7 +2,7 @@
 // as ratios against `node -e 0` and against the same action bundled with stock
 // @actions/http-client (undici), all measured side by side in this run.
 import * as esbuild from 'esbuild';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -121,5 +121,65 @@ if (fs.existsSync(testbedEnv)) {
   ].join('\n');
   console.log(`\n${pushTable}`);
   fs.writeFileSync(path.join(root, 'bench/push-image.md'), `${pushTable}\n`);
-} else console.log('\n(no test bed: push-image bench skipped; run npm run testbed first)');
+
+  // compose-itest (main and post) against the fastest raw sequence on a one-service project.
+  const composeDir = path.join(tmp, 'compose');
+  fs.mkdirSync(composeDir);
+  fs.writeFileSync(
+    path.join(composeDir, 'docker-compose.yml'),
+    'services:\n  app:\n    image: debian:bookworm-slim\n    command: ["sleep", "infinity"]\n    healthcheck: { test: ["CMD", "true"], interval: 1s }\n',
+  );
+  const runAction = (instance) =>
+    new Promise((resolve, reject) => {
+      const t0 = process.hrtime.bigint();
+      const stateFile = path.join(tmp, `state-${instance}`);
+      fs.writeFileSync(stateFile, '');
+      const base = { ...env, 'INPUT_BENCH-UNKNOWN-INPUT': undefined, HOME: process.env.HOME, GITHUB_WORKSPACE: composeDir, GITHUB_STATE: stateFile, INPUT_RUN: 'true', INPUT_INSTANCE: instance };
+      const main = spawn(node24, [path.join(root, 'actions/compose-itest/dist/index.cjs')], { env: base, stdio: 'ignore' });
+      main.on('close', (code) => {
+        if (code !== 0) return reject(new Error(`compose-itest failed (${code})`));
+        const state = fs.readFileSync(stateFile, 'utf8');
+        // As the runner does: the last value saved under a name wins.
+        const compose = [...state.matchAll(/compose<<(\S+)\n(.*)\n\1/g)].at(-1)[2];
+        const post = spawn(node24, [path.join(root, 'actions/compose-itest/dist/index.cjs')], { env: { ...base, STATE_isPost: 'true', STATE_compose: compose }, stdio: 'ignore' });
+        post.on('close', () => resolve(Number(process.hrtime.bigint() - t0) / 1e6));
+      });
+    });
+  const rawCompose = (project) => {
+    const t0 = process.hrtime.bigint();
+    const c = ['compose', '-p', project, '-f', path.join(composeDir, 'docker-compose.yml')];
+    sh('docker', [...c, 'up', '-d', '--wait']);
+    sh('true', []);
+    sh('docker', [...c, 'down', '-v', '-t', '0']);
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  const COMPOSE_RUNS = Number(process.env.BENCH_COMPOSE_RUNS ?? 5);
+  const cw = { action: [], raw: [], one: [], four: [] };
+  for (let i = 0; i < COMPOSE_RUNS; i++) {
+    if (i % 2) {
+      cw.raw.push(rawCompose(`bench-raw-${i}`));
+      cw.action.push(await runAction(`b${i}`));
+    } else {
+      cw.action.push(await runAction(`b${i}`));
+      cw.raw.push(rawCompose(`bench-raw-${i}`));
+    }
+    cw.one.push(await runAction(`one${i}`));
+    const t0 = process.hrtime.bigint();
+    await Promise.all([1, 2, 3, 4].map((n) => runAction(`four${i}x${n}`)));
+    cw.four.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const [ca, cr, c1, c4] = [median(cw.action), median(cw.raw), median(cw.one), median(cw.four)];
+  const composeTable = [
+    `compose-itest (main and post) against docker compose up --wait, the test, down -v -t 0; one service; median of ${COMPOSE_RUNS} rounds`,
+    '',
+    '| subject | median ms | ratio |',
+    '|---|---:|---:|',
+    `| raw up --wait, test, down -v -t 0 | ${cr.toFixed(0)} | 1 |`,
+    `| compose-itest main and post | ${ca.toFixed(0)} | ${(ca / cr).toFixed(2)} |`,
+    `| compose-itest, one environment | ${c1.toFixed(0)} | 1 |`,
+    `| compose-itest, four environments at once | ${c4.toFixed(0)} | ${(c4 / c1).toFixed(2)} |`,
+  ].join('\n');
+  console.log(`\n${composeTable}`);
+  fs.writeFileSync(path.join(root, 'bench/compose-itest.md'), `${composeTable}\n`);
+} else console.log('\n(no test bed: push-image and compose-itest benches skipped; run npm run testbed first)');
 fs.rmSync(tmp, { recursive: true, force: true });

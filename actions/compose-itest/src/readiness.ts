@@ -48,11 +48,18 @@ export async function waitUntilReady(compose: Compose, services: readonly string
   const events = spawn('docker', ['events', '--filter', `label=${PROJECT_LABEL}=${compose.project}`, '--filter', 'type=container', '--format', '{{.Status}}'], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
+  // An event that arrives while the containers are being read must not be lost: it marks the
+  // state as changed, and the loop reads again before it waits.
+  let changed = false;
   let wake = () => {};
-  events.stdout.on('data', () => wake());
+  events.stdout.on('data', () => {
+    changed = true;
+    wake();
+  });
   try {
     for (;;) {
       signal.throwIfAborted();
+      changed = false;
       const containers = await compose.containers();
       const verdict = assess(containers, services);
       if (verdict.failed) throw new NotReadyError(verdict.failed);
@@ -65,6 +72,7 @@ export async function waitUntilReady(compose: Compose, services: readonly string
         });
         throw new NotReadyError(`Not ready within the wait timeout: ${details.join('; ')}`);
       }
+      if (changed) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 2_000)); // a fallback, should an event be missed
         wake = () => {
