@@ -50,16 +50,16 @@ export async function waitUntilReady(compose: Compose, services: readonly string
   });
   // An event that arrives while the containers are being read must not be lost: it marks the
   // state as changed, and the loop reads again before it waits.
-  let changed = false;
+  const seen = { changed: false };
   let wake = () => {};
   events.stdout.on('data', () => {
-    changed = true;
+    seen.changed = true;
     wake();
   });
   try {
     for (;;) {
       signal.throwIfAborted();
-      changed = false;
+      seen.changed = false;
       const containers = await compose.containers();
       const verdict = assess(containers, services);
       if (verdict.failed) throw new NotReadyError(verdict.failed);
@@ -72,7 +72,7 @@ export async function waitUntilReady(compose: Compose, services: readonly string
         });
         throw new NotReadyError(`Not ready within the wait timeout: ${details.join('; ')}`);
       }
-      if (changed) continue;
+      if (seen.changed) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 2_000)); // a fallback, should an event be missed
         wake = () => {
