@@ -1,4 +1,4 @@
-// The pipeline demo: the stages that exist so far, run on examples/auth-service through the
+// The pipeline demo: build, package, integration-test, push; the stages that exist so far, run on examples/auth-service through the
 // runner harness exactly as a workflow would run them. Run with `npm run demo`.
 import { Job } from '../test/support/runner.ts';
 import * as fs from 'node:fs';
@@ -36,6 +36,12 @@ try {
 
   const pkg = await job.run('push-image', { with: { images: image, push: 'false' } });
   show('push-image (package the artifact, no push)', pkg);
+
+  const itest = await job.run('compose-itest', {
+    with: { env: `AUTH_IMAGE=${image}:develop`, 'rewrite-ports': 'true', checks: 'itest/checks.yml' },
+  });
+  show('compose-itest (auth-service with MariaDB, the e-book check)', itest);
+  for (const line of itest.stdout.split('\n').filter((l) => /^(PASS|FAIL) /.test(l))) console.log(`   ${line}`);
 
   const published = await job.run('push-image', {
     with: { images: image, build: 'false', 'source-image': `${image}:develop`, username: testbed.REGISTRY_USER!, password: testbed.REGISTRY_PASSWORD! },

@@ -1,0 +1,101 @@
+/** git-flow-release's inputs, read and validated before anything touches the repository. */
+import * as path from 'node:path';
+import * as input from '../../shared/inputs';
+import { InputError } from '../../shared/inputs';
+import { BUMPS, isValidRefPart } from './version';
+import semver from 'semver';
+
+export const INPUTS = [
+  'operation',
+  'version',
+  'path',
+  'remote',
+  'master-branch',
+  'develop-branch',
+  'release-prefix',
+  'hotfix-prefix',
+  'version-tag-prefix',
+  'version-files',
+  'version-patterns',
+  'tag-message',
+  'push',
+  'unshallow',
+  'user-name',
+  'user-email',
+] as const;
+
+export const OPERATIONS = ['release-start', 'release-finish', 'release', 'hotfix-start', 'hotfix-finish'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export interface Config {
+  operation: Operation;
+  version: string;
+  repo: string;
+  remote: string;
+  master: string;
+  develop: string;
+  releasePrefix?: string;
+  hotfixPrefix?: string;
+  /** undefined: from git config, else `v`. */
+  tagPrefix?: string;
+  versionFiles: string[];
+  versionPatterns: { file: string; pattern: RegExp }[];
+  tagMessage: string;
+  push: boolean;
+  unshallow: boolean;
+  identity: { name: string; email: string };
+}
+
+function branch(name: string, opts: { prefix?: boolean } = {}): string {
+  const value = input.raw(name);
+  if (value && !isValidRefPart(value, opts))
+    throw new InputError(name, value, opts.prefix ? 'a branch name prefix such as release/ (no spaces, .., ~^:?*[\\)' : 'a valid branch name (no spaces, .., ~^:?*[\\)');
+  return value;
+}
+
+export function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || process.cwd())): Config {
+  input.rejectUnknown(INPUTS);
+  const operation = input.choice('operation', OPERATIONS, 'release');
+  const version = input.string('version', { accepted: `a semantic version such as 1.2.0, or ${BUMPS.join(', ')}` });
+  if (version && !(BUMPS as readonly string[]).includes(version) && !semver.valid(version.replace(/^v(?=\d)/, '')))
+    throw new InputError('version', version, `a semantic version such as 1.2.0, or ${BUMPS.join(', ')}`);
+  if (!version && operation.endsWith('start')) throw new InputError('version', '', `a semantic version or ${BUMPS.join(', ')} (required to start)`);
+  const tagPrefixRaw = input.raw('version-tag-prefix');
+  if (tagPrefixRaw && tagPrefixRaw !== 'none' && !/^[A-Za-z0-9._/-]+$/.test(tagPrefixRaw))
+    throw new InputError('version-tag-prefix', tagPrefixRaw, 'letters, digits, . _ / -, or none for no prefix');
+  const versionPatterns = input.list('version-patterns', { commas: false }).map((line) => {
+    const eq = line.indexOf('=');
+    const file = eq > 0 ? line.slice(0, eq) : '';
+    let pattern: RegExp | undefined;
+    try {
+      pattern = new RegExp(line.slice(eq + 1));
+    } catch {
+      pattern = undefined;
+    }
+    if (!file || !pattern || !/\((?!\?)/.test(pattern.source)) throw new InputError('version-patterns', line, 'file=regex lines whose regex has one capture group for the version');
+    input.insideRoot('version-patterns', file, root);
+    return { file, pattern };
+  });
+  const versionFiles = input.list('version-files');
+  for (const f of versionFiles) input.insideRoot('version-files', f, root);
+  return {
+    operation,
+    version,
+    repo: input.workspacePath('path', root, { default: '.' }),
+    remote: input.string('remote', { default: 'origin', pattern: /^[A-Za-z0-9._-]+$/, accepted: 'a remote name' }),
+    master: branch('master-branch'),
+    develop: branch('develop-branch'),
+    releasePrefix: branch('release-prefix', { prefix: true }) || undefined,
+    hotfixPrefix: branch('hotfix-prefix', { prefix: true }) || undefined,
+    tagPrefix: tagPrefixRaw === 'none' ? '' : tagPrefixRaw || undefined,
+    versionFiles,
+    versionPatterns,
+    tagMessage: input.string('tag-message', { multiline: true, accepted: 'a tag message' }),
+    push: input.boolean('push', true),
+    unshallow: input.boolean('unshallow', true),
+    identity: {
+      name: input.string('user-name', { default: 'github-actions[bot]', accepted: 'a git user name' }),
+      email: input.string('user-email', { default: '41898282+github-actions[bot]@users.noreply.github.com', accepted: 'a git e-mail address' }),
+    },
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * Release and hotfix start and finish, as git-flow AVH does them, made safe to re-run: every
+ * step first checks whether it is already done, all changes stay local until one atomic push,
+ * and nothing is ever force-pushed.
+ */
+import * as core from '@actions/core';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Git } from '../../shared/git';
+import type { Config } from './config';
+import { branchTip, checkout, PreflightError, requireCleanTree, tagNames, type Flow } from './repository';
+import { bumpByPattern, bumpPackageJson, latestRelease, nextVersion } from './version';
+
+export type Kind = 'release' | 'hotfix';
+
+export interface Result {
+  version: string;
+  tag: string;
+  branch: string;
+  master: string;
+  develop: string;
+  notes: string;
+  steps: string[];
+}
+
+function names(flow: Flow, kind: Kind, version: string) {
+  return {
+    branch: `${kind === 'release' ? flow.releasePrefix : flow.hotfixPrefix}${version}`,
+    tag: `${flow.tagPrefix}${version}`,
+    base: kind === 'release' ? flow.develop : flow.master,
+  };
+}
+
+async function branchesWithPrefix(git: Git, remote: string, prefix: string): Promise<string[]> {
+  const refs = await git.out(['for-each-ref', '--format=%(refname)', `refs/heads/${prefix}`, `refs/remotes/${remote}/${prefix}`]);
+  return [...new Set(refs.split('\n').filter(Boolean).map((r) => r.replace(/^refs\/heads\//, '').replace(new RegExp(`^refs/remotes/${remote}/`), '')))];
+}
+
+/** Creates the branch from its base and commits the version bump; pushes nothing. */
+export async function start(git: Git, flow: Flow, cfg: Config, kind: Kind): Promise<Result> {
+  await requireCleanTree(git);
+  const version = nextVersion(cfg.version, latestRelease(await tagNames(git), flow.tagPrefix));
+  const { branch, tag, base } = names(flow, kind, version);
+  const baseTip = await branchTip(git, flow.remote, base);
+  if (!baseTip) throw new PreflightError(`The ${base} branch exists neither locally nor on ${flow.remote}`);
+  if (await git.commit(`refs/tags/${tag}`)) throw new PreflightError(`The tag ${tag} already exists: ${version} was released before`);
+  const open = await branchesWithPrefix(git, flow.remote, kind === 'release' ? flow.releasePrefix : flow.hotfixPrefix);
+  if (open.includes(branch)) throw new PreflightError(`The branch ${branch} already exists`);
+  if (open.length) throw new PreflightError(`A ${kind} is already open (${open.join(', ')}): finish it first`);
+
+  await git.out(['checkout', '--quiet', '-b', branch, baseTip]);
+  const steps = [`created ${branch} from ${base}`];
+  const bumped = bumpFiles(cfg, path.resolve(cfg.repo), version);
+  if (bumped.length) {
+    await git.out(['add', '--', ...bumped]);
+    await git.out(['commit', '--quiet', '-m', `Bump version to ${version}`]);
+    steps.push(`bumped ${bumped.join(', ')} to ${version}`);
+  }
+  return { version, tag, branch, master: '', develop: '', notes: '', steps };
+}
+
+/** The files given, or package.json and VERSION where they exist, set to the version. */
+function bumpFiles(cfg: Config, repo: string, version: string): string[] {
+  const files = cfg.versionFiles.length ? cfg.versionFiles : ['package.json', 'package-lock.json', 'VERSION'].filter((f) => fs.existsSync(path.join(repo, f)));
+  const changed: string[] = [];
+  const write = (file: string, next: (text: string) => string) => {
+    const abs = path.join(repo, file);
+    if (!fs.existsSync(abs)) throw new PreflightError(`The version file ${file} does not exist`);
+    const text = fs.readFileSync(abs, 'utf8');
+    const out = next(text);
+    if (out !== text) {
+      fs.writeFileSync(abs, out);
+      changed.push(file);
+    }
+  };
+  for (const file of files) write(file, (t) => (/\.json$/.test(file) ? bumpPackageJson(t, version) : `${version}\n`));
+  for (const { file, pattern } of cfg.versionPatterns)
+    write(file, (t) => {
+      try {
+        return bumpByPattern(t, pattern, version);
+      } catch (err) {
+        throw new PreflightError(`version-patterns: ${file}: ${(err as Error).message}`);
+      }
+    });
+  return changed;
+}
+
+async function merge(git: Git, what: string, into: string, message: string): Promise<void> {
+  const res = await git.run(['merge', '--no-ff', '--no-edit', '-m', message, what]);
+  if (res.code === 0) return;
+  const conflicts = (await git.out(['diff', '--name-only', '--diff-filter=U'])).split('\n').filter(Boolean);
+  await git.run(['merge', '--abort']);
+  if (conflicts.length)
+    throw new Error(
+      `Merging ${what} into ${into} conflicts in: ${conflicts.join(', ')}. The merge was aborted and nothing was pushed: the remote is unchanged. ` +
+        `Merge ${what} into ${into} by hand, push ${into}, then run the finish again.`,
+    );
+  throw new Error(`Merging ${what} into ${into} failed: ${res.tail.at(-1) ?? ''}`);
+}
+
+/**
+ * Merges the branch into master (--no-ff), tags that merge (annotated), merges the tag back into
+ * develop, then pushes master, develop, the tag and the branch deletion in one atomic push.
+ */
+export async function finish(git: Git, flow: Flow, cfg: Config, kind: Kind, version?: string): Promise<Result> {
+  await requireCleanTree(git);
+  const prefix = kind === 'release' ? flow.releasePrefix : flow.hotfixPrefix;
+  if (!version) {
+    const open = await branchesWithPrefix(git, flow.remote, prefix);
+    if (open.length !== 1) throw new PreflightError(open.length ? `Several ${kind} branches are open (${open.join(', ')}): give the version` : `No ${kind} branch (${prefix}*) is open`);
+    version = open[0]!.slice(prefix.length);
+  } else version = nextVersion(version, undefined);
+  const { branch, tag } = names(flow, kind, version);
+
+  // Everything that can refuse the finish is checked before the first change.
+  const masterTip = await branchTip(git, flow.remote, flow.master);
+  const developTip = await branchTip(git, flow.remote, flow.develop);
+  if (!masterTip || !developTip) throw new PreflightError(`The ${!masterTip ? flow.master : flow.develop} branch exists neither locally nor on ${flow.remote}`);
+  const tip = await branchTip(git, flow.remote, branch);
+  const remoteBranch = await git.commit(`refs/remotes/${flow.remote}/${branch}`);
+  const tagged = await git.commit(`refs/tags/${tag}`);
+  if (!tip) {
+    if (tagged && (await git.isAncestor(tagged, masterTip)) && (await git.isAncestor(tagged, developTip))) {
+      core.info(`${tag} is already finished: ${flow.master} and ${flow.develop} contain it`);
+      return { version, tag, branch, master: masterTip, develop: developTip, notes: '', steps: ['nothing to do: already finished'] };
+    }
+    throw new PreflightError(`The branch ${branch} exists neither locally nor on ${flow.remote}`);
+  }
+  if (tagged && (await git.commit(`${tag}^2`)) !== tip)
+    throw new PreflightError(`The tag ${tag} already exists and does not point to the merge of ${branch}: nothing was changed`);
+  if (kind === 'hotfix' && !tagged && (await git.isAncestor(tip, masterTip)))
+    throw new PreflightError(`${branch} has no commits beyond ${flow.master}: there is nothing to release`);
+  const previous = latestRelease((await tagNames(git)).filter((t) => t !== tag), flow.tagPrefix);
+  const notes = await git.out(['log', '--no-merges', '--format=- %s (%h)', previous ? `${flow.tagPrefix}${previous}..${tip}` : tip]);
+
+  const steps: string[] = [];
+  await checkout(git, flow.master, masterTip);
+  if (await git.isAncestor(tip, 'HEAD')) steps.push(`${branch} already merged into ${flow.master}`);
+  else {
+    await merge(git, branch, flow.master, `Merge branch '${branch}'`);
+    steps.push(`merged ${branch} into ${flow.master} (--no-ff)`);
+  }
+  if (tagged) steps.push(`${tag} already tagged`);
+  else {
+    const message = cfg.tagMessage || `${kind === 'release' ? 'Release' : 'Hotfix'} ${version}${notes ? `\n\n${notes}` : ''}`;
+    await git.out(['tag', '--annotate', '--message', message, tag, flow.master]);
+    steps.push(`tagged ${tag} on ${flow.master}`);
+  }
+  await checkout(git, flow.develop, developTip);
+  if (await git.isAncestor(tag, 'HEAD')) steps.push(`${flow.develop} already contains ${tag}`);
+  else {
+    await merge(git, tag, flow.develop, `Merge tag '${tag}' into ${flow.develop}`);
+    steps.push(`merged ${tag} into ${flow.develop}`);
+  }
+
+  if (cfg.push) {
+    const refspecs = [`refs/heads/${flow.master}:refs/heads/${flow.master}`, `refs/heads/${flow.develop}:refs/heads/${flow.develop}`, `refs/tags/${tag}:refs/tags/${tag}`];
+    if (remoteBranch) refspecs.push(`:refs/heads/${branch}`);
+    await push(git, flow.remote, refspecs);
+    steps.push(`pushed ${flow.master}, ${flow.develop} and ${tag}${remoteBranch ? `, deleted ${branch} on ${flow.remote}` : ''} (atomic)`);
+  }
+  if (await git.commit(`refs/heads/${branch}`)) {
+    await git.out(['branch', '--quiet', '-D', branch]);
+    steps.push(`deleted ${branch} locally`);
+  }
+  return { version, tag, branch, master: await git.commit(flow.master), develop: await git.commit(flow.develop), notes, steps };
+}
+
+/** One atomic push, never forced; a refusal says why and that nothing was pushed. */
+export async function push(git: Git, remote: string, refspecs: string[]): Promise<void> {
+  const res = await git.run(['push', '--atomic', '--porcelain', remote, ...refspecs], { timeoutMs: 300_000 });
+  if (res.code === 0) return;
+  const text = res.tail.join('\n');
+  const remoteSays = res.tail.filter((l) => l.startsWith('remote:')).join('\n');
+  if (/pre-receive hook declined|hook declined|protected branch|GH006|GH013|denied/i.test(text))
+    throw new Error(`${remote} refused the push (a pre-receive hook or branch protection); it was atomic, so nothing was pushed.${remoteSays ? `\n${remoteSays}` : ''}`);
+  if (/non-fast-forward|fetch first|stale info|\[rejected\]/.test(text))
+    throw new Error(`${remote} moved on while this ran (a non-fast-forward push was refused; nothing was pushed). Run again to include the new commits.`);
+  throw new Error(`git push to ${remote} failed; nothing was pushed:\n${res.tail.slice(-5).join('\n')}`);
+}

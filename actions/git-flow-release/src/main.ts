@@ -1,0 +1,46 @@
+import * as core from '@actions/core';
+import { runAction } from '../../shared/action';
+import { Git } from '../../shared/git';
+import { writeSummary } from '../../shared/summary';
+import { readConfig } from './config';
+import { finish, push, start, type Kind, type Result } from './flow';
+import { fetchAll, readFlow } from './repository';
+
+async function main(): Promise<void> {
+  const cfg = readConfig();
+  const git = new Git(cfg.repo, cfg.identity);
+  core.startGroup('Preflight: fetch and read the git-flow configuration');
+  await fetchAll(git, cfg.remote, cfg.unshallow).finally(() => core.endGroup());
+  const flow = await readFlow(git, cfg);
+  core.info(`master ${flow.master}, develop ${flow.develop}, prefixes ${flow.releasePrefix} ${flow.hotfixPrefix}, tags ${flow.tagPrefix || '(no prefix)'}X.Y.Z`);
+
+  const kind: Kind = cfg.operation.startsWith('hotfix') ? 'hotfix' : 'release';
+  let result: Result;
+  if (cfg.operation.endsWith('-start')) {
+    result = await start(git, flow, cfg, kind);
+    if (cfg.push) {
+      await push(git, flow.remote, [`refs/heads/${result.branch}:refs/heads/${result.branch}`]);
+      result.steps.push(`pushed ${result.branch}`);
+    }
+  } else if (cfg.operation === 'release') {
+    const started = await start(git, flow, cfg, kind);
+    result = await finish(git, flow, cfg, kind, started.version);
+    result.steps.unshift(...started.steps);
+  } else result = await finish(git, flow, cfg, kind, cfg.version || undefined);
+
+  for (const step of result.steps) core.info(`- ${step}`);
+  core.setOutput('version', result.version);
+  core.setOutput('tag', result.tag);
+  core.setOutput('branch', result.branch);
+  core.setOutput('master-sha', result.master);
+  core.setOutput('develop-sha', result.develop);
+  core.setOutput('release-notes', result.notes);
+  await writeSummary(`git-flow-release: ${cfg.operation} ${result.version}`, [
+    ['Tag', `\`${result.tag}\``],
+    ['Branch', `\`${result.branch}\``],
+    ...(result.master ? ([[`${flow.master}`, `\`${result.master.slice(0, 12)}\``], [`${flow.develop}`, `\`${result.develop.slice(0, 12)}\``]] as const) : []),
+    ['Steps', result.steps.join('<br>')],
+  ]);
+}
+
+void runAction(main);

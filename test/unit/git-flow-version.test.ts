@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { bumpByPattern, bumpPackageJson, isValidRefPart, latestRelease, nextVersion } from '../../actions/git-flow-release/src/version';
+
+describe('versions', () => {
+  it('finds the latest release among version tags, ignoring pre-releases and other prefixes', () => {
+    expect(latestRelease(['v1.0.0', 'v1.10.0', 'v1.9.3', 'v2.0.0-rc.1', 'other-9.0.0', 'v1.2'], 'v')).toBe('1.10.0');
+    expect(latestRelease(['1.0.0', '1.1.0'], '')).toBe('1.1.0');
+    expect(latestRelease([], 'v')).toBeUndefined();
+  });
+
+  it.each([
+    ['major', '1.4.2', '2.0.0'],
+    ['minor', '1.4.2', '1.5.0'],
+    ['patch', '1.4.2', '1.4.3'],
+    ['patch', undefined, '0.0.1'],
+    ['v3.0.0', '1.0.0', '3.0.0'],
+    ['2.1.0-rc.1', undefined, '2.1.0-rc.1'],
+  ])('%s after %s is %s', (spec, latest, want) => {
+    expect(nextVersion(spec, latest)).toBe(want);
+  });
+
+  it('rejects what is not a version', () => {
+    expect(() => nextVersion('1.2', undefined)).toThrow(/not a semantic version/);
+  });
+
+  it('bumps package.json keeping its indentation, and a lockfile root', () => {
+    expect(bumpPackageJson('{\n    "name": "a",\n    "version": "1.0.0"\n}\n', '1.1.0')).toBe('{\n    "name": "a",\n    "version": "1.1.0"\n}\n');
+    const lock = JSON.parse(bumpPackageJson(JSON.stringify({ version: '1.0.0', packages: { '': { version: '1.0.0' } } }), '2.0.0'));
+    expect(lock.packages[''].version).toBe('2.0.0');
+  });
+
+  it('bumps by a pattern, and says when it finds nothing', () => {
+    expect(bumpByPattern('name: x\nappVersion: "1.0.0"\n', /^appVersion: "?([^"\n]+)/m, '1.1.0')).toBe('name: x\nappVersion: "1.1.0"\n');
+    expect(() => bumpByPattern('nothing here', /version=(\S+)/, '1.0.0')).toThrow(/no match/);
+  });
+
+  it('checks branch names and prefixes as git does', () => {
+    for (const ok of ['develop', 'release/1.2.0', 'feature/a-b_c']) expect(isValidRefPart(ok), ok).toBe(true);
+    for (const bad of ['ma..ster', 'my branch', 'a:b', '-x', 'x/', 'x.lock', 'a@{b', '.hidden']) expect(isValidRefPart(bad), bad).toBe(false);
+    expect(isValidRefPart('release/', { prefix: true })).toBe(true);
+    expect(isValidRefPart('rel ease/', { prefix: true })).toBe(false);
+  });
+});
