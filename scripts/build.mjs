@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-// @actions/core and @actions/tool-cache call HTTP through @actions/http-client; the runtime's
-// fetch serves them (actions/shared/http-client.ts), so bundles carry no undici.
+// @actions/core, @actions/tool-cache and @actions/github call HTTP through @actions/http-client
+// and undici; the runtime's fetch serves them (actions/shared/http-client.ts), so bundles carry no undici.
 
 export function actionNames(srcRoot = root) {
   return fs
@@ -20,7 +20,7 @@ export async function build(outRoot = root, srcRoot = root) {
   const fetchForHttpClient = {
     name: 'fetch-for-http-client',
     setup(b) {
-      b.onResolve({ filter: /^@actions\/http-client(\/.*)?$/ }, () => ({ path: httpClient }));
+      b.onResolve({ filter: /^(@actions\/http-client(\/.*)?|undici)$/ }, () => ({ path: httpClient }));
     },
   };
   for (const name of actionNames(srcRoot))

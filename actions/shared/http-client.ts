@@ -1,7 +1,9 @@
 /**
- * The part of @actions/http-client's API that @actions/core and @actions/tool-cache call,
- * served by the runtime's own fetch. The build puts this module in place of
- * @actions/http-client, so bundles do not carry undici (about 350 KB) and start fast.
+ * The part of @actions/http-client's API that @actions/core, @actions/tool-cache and
+ * @actions/github call, served by the runtime's own fetch. The build puts this module in place
+ * of @actions/http-client (and of undici's fetch), so bundles do not carry undici (about
+ * 350 KB) and start fast. Proxies: the runtime's fetch honours HTTP(S)_PROXY where Node is
+ * started with NODE_USE_ENV_PROXY=1.
  */
 import { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -38,7 +40,19 @@ export class BearerCredentialHandler {
   constructor(readonly token: string) {}
 }
 
+/** undici's fetch, for @actions/github: the runtime's own. */
+export const fetch = globalThis.fetch;
+
 export class HttpClient {
+  /** No agent of our own: requests go through the runtime's fetch. */
+  getAgent(_url: string): undefined {
+    return undefined;
+  }
+
+  getAgentDispatcher(_url: string): undefined {
+    return undefined;
+  }
+
   constructor(
     readonly userAgent = 'drover',
     readonly handlers: BearerCredentialHandler[] = [],
@@ -48,7 +62,7 @@ export class HttpClient {
     const h: Record<string, string> = { 'user-agent': this.userAgent };
     for (const [k, v] of Object.entries(headers)) if (v !== undefined) h[k.toLowerCase()] = String(v);
     for (const handler of this.handlers) h.authorization = `Bearer ${handler.token}`;
-    const res = await fetch(url, { headers: h, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const res = await globalThis.fetch(url, { headers: h, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     const body = res.body ? Readable.fromWeb(res.body as never) : Readable.from([]);
     const message = Object.assign(body, {
       statusCode: res.status,

@@ -168,6 +168,7 @@ describe('git-flow-release', () => {
       ['develop-branch', { 'develop-branch': 'my branch' }],
       ['release-prefix', { 'release-prefix': 'rel ease/' }],
       ['operation', { operation: 'release-begin' }],
+      ['github-token', { operation: 'release-finish', 'github-release': 'true' }],
     ])('%s', async (name, inputs) => {
       const step = await job.run('git-flow-release', { with: inputs as Record<string, string> });
       expect(step.exitCode).toBe(1);

@@ -41,3 +41,14 @@ describe('versions', () => {
     expect(isValidRefPart('rel ease/', { prefix: true })).toBe(false);
   });
 });
+
+describe('GitHub Release request', () => {
+  it('names the tag, carries the notes and marks pre-releases', async () => {
+    const { releaseRequest } = await import('../../actions/git-flow-release/src/github-release');
+    expect(releaseRequest('acme/auth-service', 'v1.1.0', '1.1.0', '- Add the login form (abc1234)')).toEqual({
+      owner: 'acme', repo: 'auth-service', tag_name: 'v1.1.0', name: 'v1.1.0', body: '- Add the login form (abc1234)', prerelease: false,
+    });
+    expect(releaseRequest('acme/auth-service', 'v2.0.0-rc.1', '2.0.0-rc.1', '').prerelease).toBe(true);
+    expect(releaseRequest('acme/auth-service', 'v2.0.0', '2.0.0', '').body).toBe('Release 2.0.0');
+  });
+});

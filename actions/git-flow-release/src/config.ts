@@ -22,6 +22,8 @@ export const INPUTS = [
   'unshallow',
   'user-name',
   'user-email',
+  'github-release',
+  'github-token',
 ] as const;
 
 export const OPERATIONS = ['release-start', 'release-finish', 'release', 'hotfix-start', 'hotfix-finish'] as const;
@@ -44,6 +46,8 @@ export interface Config {
   push: boolean;
   unshallow: boolean;
   identity: { name: string; email: string };
+  githubRelease: boolean;
+  githubToken: string;
 }
 
 function branch(name: string, opts: { prefix?: boolean } = {}): string {
@@ -78,7 +82,13 @@ export function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || p
   });
   const versionFiles = input.list('version-files');
   for (const f of versionFiles) input.insideRoot('version-files', f, root);
+  const githubRelease = input.boolean('github-release', false);
+  const githubToken = input.string('github-token', { secret: true, accepted: 'a token that may create releases' });
+  if (githubRelease && !githubToken) throw new InputError('github-token', '', 'a token that may create releases (github-release is true)', true);
+  if (githubRelease && operation.endsWith('-start')) throw new InputError('github-release', 'true', 'false for a start: a release is created when a version is finished');
   return {
+    githubRelease,
+    githubToken,
     operation,
     version,
     repo: input.workspacePath('path', root, { default: '.' }),

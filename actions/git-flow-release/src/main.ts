@@ -5,8 +5,9 @@ import { writeSummary } from '../../shared/summary';
 import { readConfig } from './config';
 import { finish, push, start, type Kind, type Result } from './flow';
 import { fetchAll, readFlow } from './repository';
+import { createRelease, releaseRequest } from './github-release';
 
-async function main(): Promise<void> {
+async function main(signal: AbortSignal): Promise<void> {
   const cfg = readConfig();
   const git = new Git(cfg.repo, cfg.identity);
   core.startGroup('Preflight: fetch and read the git-flow configuration');
@@ -28,6 +29,11 @@ async function main(): Promise<void> {
     result.steps.unshift(...started.steps);
   } else result = await finish(git, flow, cfg, kind, cfg.version || undefined);
 
+  if (cfg.githubRelease && result.master) {
+    const url = await createRelease(cfg.githubToken, releaseRequest(process.env.GITHUB_REPOSITORY ?? '', result.tag, result.version, result.notes), signal);
+    result.steps.push(`created the GitHub Release ${url}`);
+    core.setOutput('release-url', url);
+  }
   for (const step of result.steps) core.info(`- ${step}`);
   core.setOutput('version', result.version);
   core.setOutput('tag', result.tag);
