@@ -22,15 +22,15 @@ export function isPost(): boolean {
 }
 
 export function runAction(main: Stage, post?: Stage): Promise<void> {
-  const post_ = isPost();
-  if (!post_) core.saveState('isPost', 'true');
+  const inPost = isPost();
+  if (!inPost) core.saveState('isPost', 'true');
   const controller = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.once(sig, () => {
       core.warning(`Received ${sig}: cancelling and cleaning up`);
       controller.abort(new Error(`cancelled by ${sig}`));
     });
-  const stage = post_ ? post : main;
+  const stage = inPost ? post : main;
   if (!stage) return Promise.resolve();
   return stage(controller.signal).catch((err: unknown) => {
     core.setFailed(err instanceof Error ? err.message : String(err));

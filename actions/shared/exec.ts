@@ -147,6 +147,14 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
   });
 }
 
+/** Prints output a command produced earlier as a log group, as data: no workflow command in it acts. */
+export function logGroup(title: string, lines: readonly string[]): void {
+  const token = randomUUID();
+  core.startGroup(title);
+  process.stdout.write(`::stop-commands::${token}\n${lines.map((l) => `${l}\n`).join('')}::${token}::\n`);
+  core.endGroup();
+}
+
 /** Runs and throws ExecError unless the exit code is 0. */
 export async function runOk(cmd: string, args: readonly string[], opts: RunOptions & { what?: string } = {}): Promise<RunResult> {
   const result = await run(cmd, args, opts);

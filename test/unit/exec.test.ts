@@ -46,3 +46,21 @@ describe('process runner', () => {
     await expect(run('no-such-program-drover', [], quiet)).rejects.toThrow(/could not be started/);
   });
 });
+
+describe('logGroup', () => {
+  it('prints earlier output as data the runner does not act on', async () => {
+    const { logGroup } = await import('../../actions/shared/exec');
+    const { parseCommands } = await import('../support/runner');
+    const writes: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (writes.push(chunk), true)) as typeof process.stdout.write;
+    try {
+      logGroup('Push x', ['layer pushed', '::add-mask::not-a-command']);
+    } finally {
+      process.stdout.write = write;
+    }
+    const out = writes.join('');
+    expect(out).toContain('layer pushed');
+    expect(parseCommands(out).map((c) => c.command)).toEqual(['group', 'endgroup']);
+  });
+});

@@ -52,7 +52,8 @@ const SERVICE_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 export function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || process.cwd())): Config {
   input.rejectUnknown(INPUTS);
-  const files = (input.list('compose-files', { commas: false }).length ? input.list('compose-files', { commas: false }) : ['docker-compose.yml']).map((f) => {
+  const given = input.list('compose-files', { commas: false });
+  const files = (given.length ? given : ['docker-compose.yml']).map((f) => {
     const abs = input.insideRoot('compose-files', f, root);
     if (!fs.existsSync(abs)) throw new InputError('compose-files', f, 'compose files that exist inside the workspace');
     return abs;

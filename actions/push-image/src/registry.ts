@@ -1,6 +1,6 @@
 /** Registry operations through the docker CLI: login (password on stdin), push with retries, logout. */
 import * as core from '@actions/core';
-import { run, type RunResult } from '../../shared/exec';
+import { logGroup, run, type RunResult } from '../../shared/exec';
 import { PermanentError, TransientError, withRetry } from '../../shared/retry';
 
 const DENIED = /unauthorized|authentication required|access denied|denied:|forbidden|\b40[13]\b/i;
@@ -59,9 +59,7 @@ export async function push(ref: string, opts: RetryOptions): Promise<string> {
     `Push of ${ref}`,
     async () => {
       const res = await run('docker', ['push', ref], { silent: true, tailLines: 200, timeoutMs: opts.timeoutMs, signal: opts.signal });
-      core.startGroup(`Push ${ref}`);
-      core.info(res.tail.join('\n'));
-      core.endGroup();
+      logGroup(`Push ${ref}`, res.tail);
       if (res.code !== 0) throw classify(`Push of ${ref}`, res);
       const digest = res.tail.map((l) => /digest: (sha256:[0-9a-f]{64})/.exec(l)?.[1]).find(Boolean);
       if (!digest) throw new PermanentError(`Push of ${ref} reported no digest`);
