@@ -1,5 +1,7 @@
 /** compose-itest through the runner harness, against real Docker, Compose v2 and v1, and MariaDB. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Job, type StepResult } from '../support/runner';
@@ -81,6 +83,30 @@ describe('compose-itest', () => {
     expect(leftovers(projectOf(step))).toEqual([]);
   });
 
+  it('waits for a port on a service without a health check, and runs a test service inside the network', async () => {
+    const file = path.join(job.workspace, 'itest/web.yml');
+    fs.writeFileSync(
+      file,
+      `services:
+  web:
+    image: ${IMAGE}
+    entrypoint: ["node", "-e", "setTimeout(() => require('http').createServer((q, r) => r.end('up')).listen(8080), 1500)"]
+    ports: ["8080"]
+  probe:
+    image: ${IMAGE}
+    profiles: ["test"]
+    entrypoint: ["node", "-e", "fetch('http://web:8080/').then(r => r.text()).then(t => { console.log('probe got', t); process.exit(t === 'up' ? 0 : 1) })"]
+`,
+    );
+    job.chown(file);
+    const step = await job.run('compose-itest', { with: { 'compose-files': 'itest/web.yml', 'wait-for': 'web:8080/', 'test-service': 'probe', run: 'test "$(curl -s "$WEB_8080_URL")" = up' } });
+    expect(step.errors).toEqual([]);
+    expect(step.exitCode).toBe(0);
+    expect(step.stdout).toContain('probe got up');
+    expect(step.summary).toContain('test service probe passed, tests passed');
+    expect(leftovers(projectOf(step))).toEqual([]);
+  });
+
   it('passes the same e2e on Compose v1', async () => {
     const step = await job.run('compose-itest', { with: { ...itest, 'compose-version': 'v1', 'rewrite-ports': 'true' } });
     expect(step.errors).toEqual([]);
@@ -157,5 +183,35 @@ volumes:
     }
     expect(outcomes).toEqual({ pass: 5, fail: 5, timeout: 5, killed: 5 });
     for (const p of projects) expect(leftovers(p), p).toEqual([]);
+  });
+});
+
+describe('compose-itest on a runner without Compose v2', () => {
+  const job = new Job({ plugins: false });
+  afterAll(() => job.cleanup());
+
+  it('installs the Compose v2 plugin through the tool cache, with the runner layout', async () => {
+    fs.writeFileSync(path.join(job.workspace, 'docker-compose.yml'), 'services:\n  app:\n    image: debian:bookworm-slim\n    command: ["sleep", "infinity"]\n    init: true\n');
+    job.chown(job.workspace);
+    const binary = fs.readFileSync(path.join(process.env.DROVER_CLI_PLUGINS!, 'docker-compose'));
+    let downloads = 0;
+    const server = createServer((_req, res) => {
+      downloads++;
+      res.end(binary);
+    }).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/docker-compose`;
+      const step = await job.run('compose-itest', { with: { 'compose-version': 'v2', 'compose-plugin-version': '2.26.1', 'compose-plugin-url': url, run: 'true' } });
+      expect(step.errors).toEqual([]);
+      expect(step.exitCode).toBe(0);
+      expect(step.stdout).toContain('Compose v2, project');
+      expect(downloads).toBe(1);
+      expect(fs.existsSync(path.join(job.toolCache, 'docker-compose/2.26.1/x64/docker-compose'))).toBe(true);
+      expect(fs.existsSync(path.join(job.toolCache, 'docker-compose/2.26.1/x64.complete'))).toBe(true);
+      expect(leftovers(projectOf(step))).toEqual([]);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -3,18 +3,24 @@
  * the project name and files, and the project's containers read straight from Docker by label.
  */
 import { parse as parseYaml } from 'yaml';
+import { ensurePlugin, type PluginSource } from '../../shared/cli-plugin';
+import { hasPlugin } from '../../shared/docker';
 import { run, runOk, type RunOptions, type RunResult } from '../../shared/exec';
 
 export type Flavor = 'v2' | 'v1';
 export const PROJECT_LABEL = 'com.docker.compose.project';
 export const SERVICE_LABEL = 'com.docker.compose.service';
 
-export async function detectFlavor(preference: 'auto' | Flavor): Promise<Flavor> {
-  const v2 = preference !== 'v1' && (await run('docker', ['compose', 'version'], { silent: true })).code === 0;
-  if (v2) return 'v2';
-  const v1 = preference !== 'v2' && (await run('docker-compose', ['version'], { silent: true })).code === 0;
-  if (v1) return 'v1';
-  throw new Error(preference === 'auto' ? 'Neither docker compose (v2) nor docker-compose (v1) is on this runner' : `Compose ${preference} is not on this runner`);
+/**
+ * v2 when the runner has it, else v1; a runner with neither (or without v2 when v2 is asked
+ * for) gets the v2 plugin installed through the tool cache.
+ */
+export async function detectFlavor(preference: 'auto' | Flavor, plugin: Omit<PluginSource, 'plugin'>): Promise<Flavor> {
+  if (preference !== 'v1' && (await hasPlugin('compose'))) return 'v2';
+  if (preference !== 'v2' && (await run('docker-compose', ['version'], { silent: true }).catch(() => ({ code: 1 }))).code === 0) return 'v1';
+  if (preference === 'v1') throw new Error('Compose v1 (docker-compose) is not on this runner');
+  await ensurePlugin({ plugin: 'compose', ...plugin });
+  return 'v2';
 }
 
 export interface PortBinding {

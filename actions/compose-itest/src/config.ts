@@ -25,6 +25,8 @@ export const INPUTS = [
   'keep-on-failure',
   'down-timeout',
   'compose-version',
+  'compose-plugin-version',
+  'compose-plugin-url',
 ] as const;
 
 export interface Config {
@@ -46,6 +48,7 @@ export interface Config {
   keepOnFailure: boolean;
   downTimeoutSeconds: number;
   composeVersion: 'auto' | 'v2' | 'v1';
+  composePlugin: { version: string; url: string };
 }
 
 const SERVICE_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -92,6 +95,10 @@ export function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || p
     keepOnFailure: input.boolean('keep-on-failure', false),
     downTimeoutSeconds: input.integer('down-timeout', { default: 0, min: 0, max: 600 }),
     composeVersion: input.choice('compose-version', ['auto', 'v2', 'v1'] as const, 'auto'),
+    composePlugin: {
+      version: input.string('compose-plugin-version', { default: '2.32.1', pattern: /^\d+\.\d+\.\d+$/, accepted: 'a version such as 2.32.1' }),
+      url: input.string('compose-plugin-url', { pattern: /^https?:\/\/\S+$/, accepted: 'an http(s) URL' }),
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runAction, saveState, loadState, StepFailure } from '../../shared/action';
+import { releaseUrl } from '../../shared/cli-plugin';
 import { run } from '../../shared/exec';
 import { InputError } from '../../shared/inputs';
 import { writeSummary, seconds } from '../../shared/summary';
@@ -23,7 +24,10 @@ interface Saved {
 
 async function main(signal: AbortSignal): Promise<void> {
   const cfg = readConfig();
-  const flavor = await detectFlavor(cfg.composeVersion);
+  const flavor = await detectFlavor(cfg.composeVersion, {
+    version: cfg.composePlugin.version,
+    url: cfg.composePlugin.url || releaseUrl('compose', cfg.composePlugin.version),
+  });
   const project = cfg.projectName || projectName({
     repository: process.env.GITHUB_REPOSITORY ?? '',
     job: process.env.GITHUB_JOB ?? '',
