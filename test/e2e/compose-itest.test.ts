@@ -166,6 +166,23 @@ volumes:
     expect(leftovers(projectOf(step))).toEqual([]);
   });
 
+  it('keeps a failed environment with keep-on-failure until the post step', async () => {
+    const step = await job.run('compose-itest', { with: { run: 'exit 4', 'keep-on-failure': 'true' } });
+    expect(step.exitCode).toBe(4);
+    expect(step.stdout).toContain('keep-on-failure: project');
+    expect(leftovers(projectOf(step)).length).toBeGreaterThan(0);
+    await job.post('compose-itest', step);
+    expect(leftovers(projectOf(step))).toEqual([]);
+  });
+
+  it('tears down in main when the job is cancelled (SIGINT)', async () => {
+    const step = await job.run('compose-itest', { with: { run: 'sleep 60' }, signalAfterMs: ['SIGINT', 5_000] });
+    expect(step.exitCode).not.toBe(0);
+    expect(step.stdout).toContain('Received SIGINT: cancelling and cleaning up');
+    expect(leftovers(projectOf(step))).toEqual([]);
+    expect(JSON.parse(step.state.compose!).down).toBe(true);
+  });
+
   it('twenty runs mixing pass, fail, timeout and a killed main with its post leave no containers, networks or volumes', async () => {
     const projects: string[] = [];
     const outcomes: Record<string, number> = {};
