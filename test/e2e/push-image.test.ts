@@ -85,6 +85,24 @@ describe('push-image', () => {
     expectNoSecret(rc);
   });
 
+  it('logs in to several registries from registry-auth, pushes to each, and logs out of each', async () => {
+    const port = REGISTRY.split(':')[1];
+    const images = [`127.0.0.1:${port}/e2e/multi-${process.pid}`, `localhost:${port}/e2e/multi-${process.pid}`];
+    const auth = images.map((i) => `- registry: ${i.split('/')[0]}\n  username: ${USER}\n  password: ${PASSWORD}`).join('\n');
+    const step = await job.run('push-image', { with: { images: images.join('\n'), build: 'false', 'source-image': `${repo}:develop`, tags: 'multi', 'run-number-branches': '', 'registry-auth': auth }, env });
+    expect(step.errors).toEqual([]);
+    expect(step.exitCode).toBe(0);
+    expect(step.stdout).toContain(`Logged in to 127.0.0.1:${port} as ${USER}`);
+    expect(step.stdout).toContain(`Logged in to localhost:${port} as ${USER}`);
+    expect(step.outputs.tags!.split('\n')).toEqual([`${images[0]}:develop`, `${images[0]}:multi`, `${images[1]}:develop`, `${images[1]}:multi`]);
+    expect((await registryTags(images[0]!)).sort()).toEqual(['develop', 'multi']);
+    expectNoSecret(step);
+    const post = await job.post('push-image', step);
+    expect(post!.stdout).toContain(`Logged out of 127.0.0.1:${port}`);
+    expect(post!.stdout).toContain(`Logged out of localhost:${port}`);
+    docker('rmi', ...step.outputs.tags!.split('\n'));
+  });
+
   it('builds and loads only with push: false', async () => {
     const step = await job.run('push-image', { with: { images: `${repo}-local`, context: 'svc', push: 'false' }, env });
     expect(step.exitCode).toBe(0);
@@ -140,6 +158,7 @@ describe('push-image', () => {
       ['tags', { images: repo, tags: 'ok;rm -rf /' }],
       ['password', { images: repo, username: USER }],
       ['latest', { images: repo, latest: 'sometimes' }],
+      ['registry-auth', { images: repo, 'registry-auth': '- registry: 127.0.0.1:5000\n  username: someone' }],
     ])('%s', async (name, inputs) => {
       const step = await job.run('push-image', { with: { context: 'svc', ...inputs }, env });
       expect(step.exitCode).toBe(1);

@@ -1,5 +1,7 @@
 /** push-image's inputs, read and validated before anything is built or pushed. */
+import * as core from '@actions/core';
 import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import * as input from '../../shared/inputs';
 import { InputError } from '../../shared/inputs';
 import { IMAGE_REF_ACCEPTED, IMAGE_REF_RE, REPOSITORY_RE, TAG_RE } from '../../shared/image-ref';
@@ -25,12 +27,19 @@ export const INPUTS = [
   'registry',
   'username',
   'password',
+  'registry-auth',
   'logout',
   'cache-from',
   'cache-to',
   'retries',
   'timeout-minutes',
 ] as const;
+
+export interface Login {
+  registry: string;
+  username: string;
+  password: string;
+}
 
 export interface Config {
   images: string[];
@@ -44,7 +53,7 @@ export interface Config {
   sourceImage: string;
   push: boolean;
   tagOptions: TagOptions;
-  login?: { registry: string; username: string; password: string };
+  logins: Login[];
   logout: boolean;
   cacheFrom: string[];
   cacheTo: string[];
@@ -95,13 +104,36 @@ export function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || p
       version: input.string('version', { pattern: TAG_RE, accepted: 'a version usable as a tag, such as v1.2.3' }),
       extra: tags,
     },
-    login: username ? { registry: registry || registryOf(images[0]!), username, password } : undefined,
+    logins: username ? [{ registry: registry || registryOf(images[0]!), username, password }] : readRegistryAuth(Boolean(registry)),
     logout: input.boolean('logout', true),
     cacheFrom: input.list('cache-from', { commas: false }),
     cacheTo: input.list('cache-to', { commas: false }),
     retries: input.integer('retries', { default: 3, min: 0, max: 10 }),
     timeoutMinutes: input.integer('timeout-minutes', { default: 30, min: 1, max: 360 }),
   };
+}
+
+const REGISTRY_AUTH_ACCEPTED = 'a YAML list of {registry, username, password}, instead of registry, username and password';
+
+/** Several registries: `registry-auth` as a YAML list, each password masked as soon as it is read. */
+function readRegistryAuth(registryGiven: boolean): Login[] {
+  const text = input.string('registry-auth', { multiline: true, secret: true });
+  if (!text) return [];
+  if (registryGiven) throw new InputError('registry-auth', text, REGISTRY_AUTH_ACCEPTED, true);
+  let entries: unknown;
+  try {
+    entries = parseYaml(text);
+  } catch {
+    throw new InputError('registry-auth', text, REGISTRY_AUTH_ACCEPTED, true);
+  }
+  if (!Array.isArray(entries) || !entries.length) throw new InputError('registry-auth', text, REGISTRY_AUTH_ACCEPTED, true);
+  return entries.map((e: Record<string, unknown>) => {
+    const login = { registry: String(e?.registry ?? ''), username: String(e?.username ?? ''), password: String(e?.password ?? '') };
+    if (login.password) core.setSecret(login.password);
+    if (!/^[a-zA-Z0-9.-]+(:\d+)?$/.test(login.registry) || !login.username || !login.password)
+      throw new InputError('registry-auth', text, `${REGISTRY_AUTH_ACCEPTED}; each entry needs all three`, true);
+    return login;
+  });
 }
 
 /** The registry host of a repository name, as docker decides it. */

@@ -22,9 +22,9 @@ async function main(signal: AbortSignal): Promise<void> {
 
   // Logging in and building do not depend on each other: they run side by side.
   const loggedIn = (async () => {
-    if (!cfg.login || !cfg.push) return;
-    saveState('logout', cfg.logout ? [cfg.login.registry] : []);
-    await login(cfg.login.registry, cfg.login.username, cfg.login.password, retry);
+    if (!cfg.logins.length || !cfg.push) return;
+    saveState('logout', cfg.logout ? cfg.logins.map((l) => l.registry) : []);
+    await Promise.all(cfg.logins.map((l) => login(l.registry, l.username, l.password, retry)));
   })();
   const [imageId] = await Promise.all([cfg.build ? build() : retag(), loggedIn]);
 
