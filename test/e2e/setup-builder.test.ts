@@ -95,6 +95,8 @@ describe('setup-builder', () => {
   it('removes its container when the job is cancelled', async () => {
     const step = await job.run('setup-builder', { with: { ...builderInputs, run: 'sleep 120' }, signalAfterMs: ['SIGINT', 4000] });
     expect(step.exitCode).not.toBe(0);
+    expect(step.errors[0]).toContain('failed (cancelled)');
+    expect(docker('ps', '-aq', '--filter', `label=io.drover.run=${JSON.parse(step.state.run!)}`)).toBe('');
     const post = await job.post('setup-builder', step);
     expect(post?.exitCode).toBe(0);
     expect(docker('ps', '-aq', '--filter', `label=io.drover.run=${JSON.parse(step.state.run!)}`)).toBe('');

@@ -28,7 +28,10 @@ async function main(signal: AbortSignal): Promise<void> {
     timeoutMs: cfg.timeoutMinutes * 60_000,
     signal,
     tailLines: 15,
-  }).finally(() => removeContainers(`io.drover.run=${runId}`));
+  });
+  // --rm removes the container when the build ends; a build stopped by its timeout or a
+  // cancellation may leave it running, since stopping the docker client does not stop it.
+  if (res.timedOut || res.cancelled) await removeContainers(`io.drover.run=${runId}`);
 
   const duration = Date.now() - started;
   core.setOutput('duration', (duration / 1000).toFixed(1));
