@@ -4,7 +4,6 @@
  * plugin folder, $DOCKER_CONFIG/cli-plugins or ~/.docker/cli-plugins.
  */
 import * as core from '@actions/core';
-import * as tc from '@actions/tool-cache';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -35,6 +34,7 @@ export function pluginDir(): string {
 export async function ensurePlugin(src: PluginSource): Promise<'runner' | 'tool-cache' | 'download'> {
   if (await hasPlugin(src.plugin)) return 'runner';
   const tool = `docker-${src.plugin}`;
+  const tc = await import('@actions/tool-cache'); // loaded on first use: a faster start
   let dir = tc.find(tool, src.version);
   let from: 'tool-cache' | 'download' = 'tool-cache';
   if (!dir) {

@@ -49,8 +49,8 @@ describe('port rewrite', () => {
 });
 
 describe('check files', () => {
-  it('express the e-book check and build the request', () => {
-    const [check] = parseChecks('checks:\n  - service: auth\n    port: 9000\n    method: put\n    path: /user\n    form: { userid: bob, password: pw }\n    expect: { status: 409, body: exists }\n    repeat: 2\n');
+  it('express the e-book check and build the request', async () => {
+    const [check] = await parseChecks('checks:\n  - service: auth\n    port: 9000\n    method: put\n    path: /user\n    form: { userid: bob, password: pw }\n    expect: { status: 409, body: exists }\n    repeat: 2\n');
     expect(check).toMatchObject({ method: 'PUT', path: '/user', repeat: 2, expect: { status: 409, body: 'exists' } });
     const { url, init } = request(check!, { host: '127.0.0.1', port: 1234, url: 'http://127.0.0.1:1234' });
     expect(url).toBe('http://127.0.0.1:1234/user');
@@ -65,8 +65,8 @@ describe('check files', () => {
     ['bad method', 'checks:\n  - {service: a, port: 1, path: /, method: FETCH, expect: {status: 200}}', /`method`/],
     ['two bodies', 'checks:\n  - {service: a, port: 1, path: /, form: {a: 1}, json: {}, expect: {status: 200}}', /form and json/],
     ['no status', 'checks:\n  - {name: n, service: a, port: 1, path: /}', /check 1 \(n\): `expect.status`/],
-  ])('reject %s, naming the check and field', (_n, text, message) => {
-    expect(() => parseChecks(text)).toThrow(message);
+  ])('reject %s, naming the check and field', async (_n, text, message) => {
+    await expect(parseChecks(text)).rejects.toThrow(message);
   });
 });
 

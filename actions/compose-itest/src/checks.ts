@@ -17,7 +17,6 @@
  *       form: { userid: alice, password: s3cret }
  *       expect: { status: 409, body: exists }
  */
-import { parse as parseYaml } from 'yaml';
 import type { Endpoint } from './project';
 
 export interface Check {
@@ -37,8 +36,9 @@ export interface Check {
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 /** Parses and validates a check file; every problem names the check and the field. */
-export function parseChecks(text: string): Check[] {
-  const doc = parseYaml(text) as { checks?: unknown };
+export async function parseChecks(text: string): Promise<Check[]> {
+  const { parse } = await import('yaml'); // loaded on first use: a faster start
+  const doc = parse(text) as { checks?: unknown };
   if (!doc || !Array.isArray(doc.checks) || doc.checks.length === 0) throw new Error('the file has no `checks:` list');
   return doc.checks.map((raw: Record<string, unknown>, i: number) => {
     const where = `check ${i + 1}${typeof raw?.name === 'string' ? ` (${raw.name})` : ''}`;

@@ -2,7 +2,6 @@
  * The one Compose wrapper: Compose v2 (`docker compose`) or v1 (`docker-compose`), always with
  * the project name and files, and the project's containers read straight from Docker by label.
  */
-import { parse as parseYaml } from 'yaml';
 import { ensurePlugin, type PluginSource } from '../../shared/cli-plugin';
 import { hasPlugin } from '../../shared/docker';
 import { run, runOk, type RunOptions, type RunResult } from '../../shared/exec';
@@ -80,7 +79,8 @@ export class Compose {
       env: { COMPOSE_PROFILES: '*' },
       what: 'Reading the compose files',
     });
-    return parseYaml(res.stdout) as ComposeModel;
+    const { parse } = await import('yaml'); // loaded on first use: a faster start
+    return parse(res.stdout) as ComposeModel;
   }
 
   /** Containers of this project, from Docker itself (both Compose flavours label them). */

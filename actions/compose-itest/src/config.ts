@@ -53,7 +53,7 @@ export interface Config {
 
 const SERVICE_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-export function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || process.cwd())): Config {
+export async function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || process.cwd())): Promise<Config> {
   input.rejectUnknown(INPUTS);
   const given = input.list('compose-files', { commas: false });
   const files = (given.length ? given : ['docker-compose.yml']).map((f) => {
@@ -69,7 +69,7 @@ export function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || p
   if (checksFile) {
     if (!fs.existsSync(checksFile)) throw new InputError('checks', checksFile, 'a check file inside the workspace');
     try {
-      checks = parseChecks(fs.readFileSync(checksFile, 'utf8'));
+      checks = await parseChecks(fs.readFileSync(checksFile, 'utf8'));
     } catch (err) {
       throw new InputError('checks', path.relative(root, checksFile), `a valid check file (${(err as Error).message})`);
     }

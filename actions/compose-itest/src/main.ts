@@ -23,7 +23,7 @@ interface Saved {
 }
 
 async function main(signal: AbortSignal): Promise<void> {
-  const cfg = readConfig();
+  const cfg = await readConfig();
   const flavor = await detectFlavor(cfg.composeVersion, {
     version: cfg.composePlugin.version,
     url: cfg.composePlugin.url || releaseUrl('compose', cfg.composePlugin.version),

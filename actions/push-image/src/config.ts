@@ -1,7 +1,6 @@
 /** push-image's inputs, read and validated before anything is built or pushed. */
 import * as core from '@actions/core';
 import * as path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import * as input from '../../shared/inputs';
 import { InputError } from '../../shared/inputs';
 import { IMAGE_REF_ACCEPTED, IMAGE_REF_RE, REPOSITORY_RE, TAG_RE } from '../../shared/image-ref';
@@ -63,7 +62,7 @@ export interface Config {
 
 const REPOSITORY_ACCEPTED = 'lower-case image repositories such as 127.0.0.1:5000/acme/auth-service, one per line, without tags';
 
-export function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || process.cwd())): Config {
+export async function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || process.cwd())): Promise<Config> {
   input.rejectUnknown(INPUTS);
   const images = input.list('images');
   if (!images.length) throw new InputError('images', '', REPOSITORY_ACCEPTED);
@@ -104,7 +103,7 @@ export function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || p
       version: input.string('version', { pattern: TAG_RE, accepted: 'a version usable as a tag, such as v1.2.3' }),
       extra: tags,
     },
-    logins: username ? [{ registry: registry || registryOf(images[0]!), username, password }] : readRegistryAuth(Boolean(registry)),
+    logins: username ? [{ registry: registry || registryOf(images[0]!), username, password }] : await readRegistryAuth(Boolean(registry)),
     logout: input.boolean('logout', true),
     cacheFrom: input.list('cache-from', { commas: false }),
     cacheTo: input.list('cache-to', { commas: false }),
@@ -116,13 +115,14 @@ export function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || p
 const REGISTRY_AUTH_ACCEPTED = 'a YAML list of {registry, username, password}, instead of registry, username and password';
 
 /** Several registries: `registry-auth` as a YAML list, each password masked as soon as it is read. */
-function readRegistryAuth(registryGiven: boolean): Login[] {
+async function readRegistryAuth(registryGiven: boolean): Promise<Login[]> {
   const text = input.string('registry-auth', { multiline: true, secret: true });
   if (!text) return [];
   if (registryGiven) throw new InputError('registry-auth', text, REGISTRY_AUTH_ACCEPTED, true);
   let entries: unknown;
   try {
-    entries = parseYaml(text);
+    const { parse } = await import('yaml'); // loaded on first use: a faster start
+    entries = parse(text);
   } catch {
     throw new InputError('registry-auth', text, REGISTRY_AUTH_ACCEPTED, true);
   }

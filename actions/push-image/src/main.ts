@@ -12,7 +12,7 @@ import { buildCommand, imageRefs, ociLabels } from './plan';
 import { login, logout, push } from './registry';
 
 async function main(signal: AbortSignal): Promise<void> {
-  const cfg = readConfig();
+  const cfg = await readConfig();
   const ctx = readGitContext();
   const { tags, version } = computeTags(ctx, cfg.tagOptions);
   const refs = imageRefs(cfg.images, tags);
