@@ -91,6 +91,20 @@ describe('git-flow-release', () => {
     expect(git(remote, 'for-each-ref', 'refs/heads/hotfix/')).toBe('');
   });
 
+  it('reads branch names and prefixes from the gitflow config git flow init writes', async () => {
+    const job = newJob();
+    const { remote } = repository(job);
+    const config: [string, string][] = [['gitflow.branch.master', 'master'], ['gitflow.branch.develop', 'develop'], ['gitflow.prefix.release', 'rel/'], ['gitflow.prefix.versiontag', '']];
+    for (const [key, value] of config) git(job.workspace, 'config', key, value);
+    const step = await job.run('git-flow-release', { with: { operation: 'release', version: '2.0.0', 'version-files': 'VERSION' } });
+    expect(step.errors).toEqual([]);
+    expect(step.outputs).toMatchObject({ version: '2.0.0', tag: '2.0.0', branch: 'rel/2.0.0' });
+    expect(git(remote, 'log', '-1', '--format=%s', 'master')).toBe("Merge branch 'rel/2.0.0'");
+    expect(git(remote, 'cat-file', '-t', '2.0.0')).toBe('tag');
+    expect(JSON.parse(git(remote, 'show', 'master:package.json')).version).toBe('1.0.0'); // only the files named
+    expect(git(remote, 'show', 'master:VERSION')).toBe('2.0.0');
+  });
+
   it('fails a back-merge conflict naming the file, with the remote unchanged', async () => {
     const job = newJob();
     const { remote, other } = repository(job);

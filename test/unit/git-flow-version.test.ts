@@ -3,8 +3,9 @@ import { bumpByPattern, bumpPackageJson, isValidRefPart, latestRelease, nextVers
 
 describe('versions', () => {
   it('finds the latest release among version tags, ignoring pre-releases and other prefixes', () => {
-    expect(latestRelease(['v1.0.0', 'v1.10.0', 'v1.9.3', 'v2.0.0-rc.1', 'other-9.0.0', 'v1.2'], 'v')).toBe('1.10.0');
-    expect(latestRelease(['1.0.0', '1.1.0'], '')).toBe('1.1.0');
+    expect(latestRelease(['v1.0.0', 'v1.10.0', 'v1.9.3', 'v2.0.0-rc.1', 'other-9.0.0', 'v1.2'], 'v')).toEqual({ version: '1.10.0', tag: 'v1.10.0' });
+    expect(latestRelease(['1.0.0', '1.1.0'], '')).toEqual({ version: '1.1.0', tag: '1.1.0' });
+    expect(latestRelease(['v3.0.0', '1.0.0'], '')).toEqual({ version: '1.0.0', tag: '1.0.0' });
     expect(latestRelease([], 'v')).toBeUndefined();
   });
 

@@ -39,7 +39,7 @@ async function branchesWithPrefix(git: Git, remote: string, prefix: string): Pro
 /** Creates the branch from its base and commits the version bump; pushes nothing. */
 export async function start(git: Git, flow: Flow, cfg: Config, kind: Kind): Promise<Result> {
   await requireCleanTree(git);
-  const version = nextVersion(cfg.version, latestRelease(await tagNames(git), flow.tagPrefix));
+  const version = nextVersion(cfg.version, latestRelease(await tagNames(git), flow.tagPrefix)?.version);
   const { branch, tag, base } = names(flow, kind, version);
   const baseTip = await branchTip(git, flow.remote, base);
   if (!baseTip) throw new PreflightError(`The ${base} branch exists neither locally nor on ${flow.remote}`);
@@ -131,7 +131,7 @@ export async function finish(git: Git, flow: Flow, cfg: Config, kind: Kind, vers
   if (kind === 'hotfix' && !tagged && (await git.isAncestor(tip, masterTip)))
     throw new PreflightError(`${branch} has no commits beyond ${flow.master}: there is nothing to release`);
   const previous = latestRelease((await tagNames(git)).filter((t) => t !== tag), flow.tagPrefix);
-  const notes = await git.out(['log', '--no-merges', '--format=- %s (%h)', previous ? `${flow.tagPrefix}${previous}..${tip}` : tip]);
+  const notes = await git.out(['log', '--no-merges', '--format=- %s (%h)', previous ? `${previous.tag}..${tip}` : tip]);
 
   const steps: string[] = [];
   await checkout(git, flow.master, masterTip);

@@ -4,13 +4,13 @@ import semver from 'semver';
 export const BUMPS = ['major', 'minor', 'patch'] as const;
 export type Bump = (typeof BUMPS)[number];
 
-/** The highest release (not pre-release) among tags named `<prefix>X.Y.Z`. */
-export function latestRelease(tags: readonly string[], prefix: string): string | undefined {
-  const versions = tags
-    .filter((t) => t.startsWith(prefix))
-    .map((t) => semver.valid(t.slice(prefix.length)))
-    .filter((v): v is string => Boolean(v) && !semver.prerelease(v!));
-  return versions.sort(semver.rcompare)[0];
+/** The highest release (not pre-release) among tags named exactly `<prefix>X.Y.Z`, with its tag. */
+export function latestRelease(tags: readonly string[], prefix: string): { version: string; tag: string } | undefined {
+  const releases = tags
+    .filter((t) => t.startsWith(prefix) && /^\d/.test(t.slice(prefix.length)))
+    .map((tag) => ({ tag, version: semver.valid(tag.slice(prefix.length)) }))
+    .filter((r): r is { tag: string; version: string } => Boolean(r.version) && !semver.prerelease(r.version!));
+  return releases.sort((a, b) => semver.rcompare(a.version, b.version))[0];
 }
 
 /** An explicit version (X.Y.Z, a leading `v` allowed) or a bump of the latest release (0.0.0 when there is none). */
