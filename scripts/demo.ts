@@ -1,17 +1,11 @@
 // The pipeline demo: build, package, integration-test, push; the stages that exist so far, run on examples/auth-service through the
 // runner harness exactly as a workflow would run them. Run with `npm run demo`.
-import { Job } from '../test/support/runner.ts';
+import { Job, testbedEnv } from '../test/support/runner.ts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const testbed = Object.fromEntries(
-  fs
-    .readFileSync(path.join(process.env.DROVER_TESTBED ?? '/var/lib/drover-testbed', 'env'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-);
+const testbed = testbedEnv();
 const image = `${testbed.REGISTRY}/acme/auth-service`;
 const job = new Job();
 fs.cpSync(path.join(root, 'examples/auth-service'), job.workspace, {

@@ -1,5 +1,20 @@
 /** The docker CLI, through the one process runner. */
 import { run, runOk, type RunOptions, type RunResult } from './exec';
+import { PermanentError, TransientError } from './retry';
+
+const DENIED = /unauthorized|authentication required|access denied|denied:|forbidden|\b40[13]\b/i;
+const MISSING = /manifest unknown|name unknown|not found|\b404\b/i;
+const TRANSIENT = /\b5\d\d\b|\b429\b|toomanyrequests|too many requests|timeout|timed out|connection reset|connection refused|broken pipe|\bEOF\b|no such host|TLS handshake|service unavailable|bad gateway/i;
+
+/** Turns a failed registry call of the docker CLI (pull, push, login) into an error that says whether a retry can help. */
+export function classifyRegistryFailure(what: string, res: RunResult): Error {
+  const text = res.tail.join('\n');
+  const last = res.tail.filter(Boolean).at(-1) ?? `exit code ${res.code}`;
+  if (DENIED.test(text)) return new PermanentError(`${what} was refused: ${last}`);
+  if (MISSING.test(text)) return new PermanentError(`${what} failed: ${last}`);
+  if (TRANSIENT.test(text) || res.timedOut) return new TransientError(`${what} failed: ${last}`);
+  return new PermanentError(`${what} failed: ${last}`);
+}
 
 export function docker(args: readonly string[], opts: RunOptions & { what?: string } = {}): Promise<RunResult> {
   return runOk('docker', args, opts);

@@ -61,10 +61,8 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
   const failures: string[] = [];
   const out: string[] = [];
   const started = Date.now();
-  const token = randomUUID();
   if (opts.group) core.startGroup(opts.group);
-  // Output of a child is data, not workflow commands: a build log must not set outputs or masks.
-  if (!opts.silent) process.stdout.write(`::stop-commands::${token}\n`);
+  const resume = opts.silent ? () => undefined : suspendCommands();
 
   return new Promise<RunResult>((resolve, reject) => {
     let timedOut = false;
@@ -141,7 +139,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     function finish() {
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      if (!opts.silent) process.stdout.write(`::${token}::\n`);
+      resume();
       if (opts.group) core.endGroup();
     }
   });
@@ -149,10 +147,21 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
 
 /** Prints output a command produced earlier as a log group, as data: no workflow command in it acts. */
 export function logGroup(title: string, lines: readonly string[]): void {
-  const token = randomUUID();
   core.startGroup(title);
-  process.stdout.write(`::stop-commands::${token}\n${lines.map((l) => `${l}\n`).join('')}::${token}::\n`);
+  const resume = suspendCommands();
+  process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+  resume();
   core.endGroup();
+}
+
+/**
+ * Output of a child is data, not workflow commands: a build log must not set outputs or masks.
+ * Suspends the runner's command processing until the returned function is called.
+ */
+function suspendCommands(): () => void {
+  const token = randomUUID();
+  process.stdout.write(`::stop-commands::${token}\n`);
+  return () => process.stdout.write(`::${token}::\n`);
 }
 
 /** Runs and throws ExecError unless the exit code is 0. */

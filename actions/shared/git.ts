@@ -1,5 +1,5 @@
 /** The one git wrapper: argument arrays through the process runner, in one repository, with one identity. */
-import { run, runOk, type RunOptions, type RunResult } from './exec';
+import { ExecError, run, type RunOptions, type RunResult } from './exec';
 
 export interface Identity {
   name: string;
@@ -24,7 +24,8 @@ export class Git {
 
   /** Runs, throws on a non-zero exit, returns trimmed stdout. */
   async out(args: readonly string[], opts: RunOptions = {}): Promise<string> {
-    const res = await runOk('git', args, { cwd: this.cwd, silent: true, capture: true, ...opts, env: { ...this.env(), ...opts.env }, what: `git ${args[0]}` });
+    const res = await this.run(args, opts);
+    if (res.code !== 0) throw new ExecError(res, `git ${args[0]}`);
     return res.stdout.trim();
   }
 

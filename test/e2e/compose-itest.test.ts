@@ -190,7 +190,7 @@ volumes:
       const kind = ['pass', 'fail', 'timeout', 'killed'][i % 4]!;
       const inputs: Record<string, string> =
         kind === 'pass' ? { run: 'true' } : kind === 'fail' ? { run: 'exit 3' } : kind === 'timeout' ? { services: 'app\nnever', 'wait-timeout': '2' } : { run: 'sleep 60' };
-      const step = await job.run('compose-itest', { with: inputs, ...(kind === 'killed' ? { killAfterMs: 6_000 } : {}) });
+      const step = await job.run('compose-itest', { with: inputs, ...(kind === 'killed' ? { signalAfterMs: ['SIGKILL', 6_000] as [NodeJS.Signals, number] } : {}) });
       const post = await job.post('compose-itest', step);
       expect(post!.exitCode).toBe(0);
       projects.push(projectOf(step));

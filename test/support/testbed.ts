@@ -2,17 +2,11 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ROOT } from './runner';
-
-const ENV_FILE = path.join(process.env.DROVER_TESTBED ?? '/var/lib/drover-testbed', 'env');
+import { ROOT, testbedEnv } from './runner';
 
 /** Loads the test bed's variables into process.env (a vitest setup file). */
 export function loadTestbedEnv(): void {
-  if (!fs.existsSync(ENV_FILE)) throw new Error(`No test bed: run scripts/testbed/setup.sh (missing ${ENV_FILE})`);
-  for (const line of fs.readFileSync(ENV_FILE, 'utf8').split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) process.env[line.slice(0, eq)] ??= line.slice(eq + 1);
-  }
+  for (const [k, v] of Object.entries(testbedEnv())) process.env[k] ??= v;
 }
 
 export function docker(...args: string[]): string {

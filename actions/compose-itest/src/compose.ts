@@ -3,7 +3,7 @@
  * the project name and files, and the project's containers read straight from Docker by label.
  */
 import { ensurePlugin, type PluginSource } from '../../shared/cli-plugin';
-import { hasPlugin } from '../../shared/docker';
+import { hasPlugin, removeContainers } from '../../shared/docker';
 import { run, runOk, type RunOptions, type RunResult } from '../../shared/exec';
 
 export type Flavor = 'v2' | 'v1';
@@ -127,9 +127,8 @@ function toState(c: DockerInspect): ContainerState {
 /** Removes whatever still carries the project's label: containers, then networks and volumes. */
 export async function sweep(project: string): Promise<number> {
   const filter = ['--filter', `label=${PROJECT_LABEL}=${project}`];
-  let removed = 0;
+  let removed = await removeContainers(`${PROJECT_LABEL}=${project}`);
   for (const [list, remove] of [
-    [['ps', '-aq', ...filter], ['rm', '-f', '-v']],
     [['network', 'ls', '-q', ...filter], ['network', 'rm']],
     [['volume', 'ls', '-q', ...filter], ['volume', 'rm', '-f']],
   ] as const) {

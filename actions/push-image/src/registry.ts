@@ -1,21 +1,8 @@
 /** Registry operations through the docker CLI: login (password on stdin), push with retries, logout. */
 import * as core from '@actions/core';
-import { logGroup, run, type RunResult } from '../../shared/exec';
-import { PermanentError, TransientError, withRetry } from '../../shared/retry';
-
-const DENIED = /unauthorized|authentication required|access denied|denied:|forbidden|\b40[13]\b/i;
-const MISSING = /manifest unknown|name unknown|not found|\b404\b/i;
-const TRANSIENT = /\b5\d\d\b|\b429\b|toomanyrequests|too many requests|timeout|timed out|connection reset|connection refused|broken pipe|\bEOF\b|no such host|TLS handshake|service unavailable|bad gateway/i;
-
-/** Turns a failed docker CLI call into an error that says whether a retry can help. */
-export function classify(what: string, res: RunResult): Error {
-  const text = res.tail.join('\n');
-  const last = res.tail.filter(Boolean).at(-1) ?? `exit code ${res.code}`;
-  if (DENIED.test(text)) return new PermanentError(`${what} was refused: ${last}`);
-  if (MISSING.test(text)) return new PermanentError(`${what} failed: ${last}`);
-  if (TRANSIENT.test(text) || res.timedOut) return new TransientError(`${what} failed: ${last}`);
-  return new PermanentError(`${what} failed: ${last}`);
-}
+import { classifyRegistryFailure as classify } from '../../shared/docker';
+import { logGroup, run } from '../../shared/exec';
+import { PermanentError, withRetry } from '../../shared/retry';
 
 export interface RetryOptions {
   retries: number;

@@ -2,9 +2,9 @@
 import * as core from '@actions/core';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { docker, inspectImage } from '../../shared/docker';
+import { classifyRegistryFailure, docker, inspectImage } from '../../shared/docker';
 import { ensurePlugin, releaseUrl } from '../../shared/cli-plugin';
-import { withRetry, TransientError } from '../../shared/retry';
+import { withRetry } from '../../shared/retry';
 import { run } from '../../shared/exec';
 import type { Config } from './config';
 import { buildArgs, builderHash, builderTag, HASH_LABEL, type ContextFile } from './plan';
@@ -56,12 +56,7 @@ export async function resolveBuilder(cfg: Config, signal: AbortSignal): Promise<
       `docker pull ${cfg.image}`,
       async () => {
         const res = await run('docker', ['pull', cfg.image], { group: `Pull builder image ${cfg.image}`, signal });
-        if (res.code !== 0) {
-          const text = res.tail.join('\n');
-          const transient = /timeout|connection reset|5\d\d|too many requests|TLS handshake/i.test(text);
-          if (!transient) throw new Error(`docker pull ${cfg.image} failed:\n${text}`);
-          throw new TransientError(`docker pull ${cfg.image} failed: ${res.tail.at(-1) ?? ''}`);
-        }
+        if (res.code !== 0) throw classifyRegistryFailure(`docker pull ${cfg.image}`, res);
       },
       { signal },
     );
