@@ -1,6 +1,16 @@
 import { defineConfig } from 'vitest/config';
+// @ts-expect-error: plain ESM build script without types
+import { contractJson } from './scripts/contract.mjs';
 
 export default defineConfig({
+  plugins: [
+    {
+      name: 'action-contract',
+      transform(_code: string, id: string) {
+        if (/[\\/]action\.yml$/.test(id)) return { code: `export default ${contractJson(id)};`, map: null };
+      },
+    },
+  ],
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,

@@ -1,7 +1,10 @@
-// Bundles every action: actions/<name>/src/main.ts -> actions/<name>/dist/index.cjs (main and post).
+// Bundles every action: actions/<name>/src/main.ts -> actions/<name>/dist/index.cjs (main and post),
+// and writes each README's input and output tables from its action.yml.
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { contractPlugin } from './contract.mjs';
+import { writeDocs } from './docs.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 // @actions/core, @actions/tool-cache and @actions/github call HTTP through @actions/http-client
@@ -26,7 +29,7 @@ export async function build(outRoot = root, srcRoot = root) {
   for (const name of actionNames(srcRoot))
     await esbuild.build({
       ...bundleOptions(path.join(srcRoot, 'actions', name, 'src/main.ts'), path.join(outRoot, 'actions', name, 'dist/index.cjs')),
-      plugins: [fetchForHttpClient],
+      plugins: [contractPlugin, fetchForHttpClient],
     });
 }
 
@@ -43,7 +46,11 @@ export function bundleOptions(entry, outfile) {
     minify: true,
     legalComments: 'none',
     logLevel: 'warning',
+    plugins: [contractPlugin],
   };
 }
 
-if (process.argv[1] === import.meta.filename) await build(process.argv[2] ? path.resolve(process.argv[2]) : root);
+if (process.argv[1] === import.meta.filename) {
+  await build(process.argv[2] ? path.resolve(process.argv[2]) : root);
+  if (!process.argv[2]) for (const name of writeDocs(root, actionNames())) console.log(`actions/${name}/README.md: tables written from action.yml`);
+}

@@ -1,6 +1,6 @@
 // The pipeline demo: build, package, integration-test, push; the stages that exist so far, run on examples/auth-service through the
 // runner harness exactly as a workflow would run them. Run with `npm run demo`.
-import { Job, testbedEnv } from '../test/support/runner.ts';
+import { Job, testbedEnv } from './harness.ts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 

@@ -1,23 +1,85 @@
-/** The docker CLI, through the one process runner. */
-import { run, runOk, type RunOptions, type RunResult } from './exec';
-import { PermanentError, TransientError } from './retry';
+/**
+ * The docker CLI: the only place that builds its arguments. Images (build, inspect, tag),
+ * containers (run, inspect, events), resources by label, CLI plugins, and swarm services and
+ * stacks. Values meant for a container go through a 0600 env file, never through the CLI's own
+ * environment, where a key such as DOCKER_HOST would redirect the CLI itself.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { exec, execOk, watch, type ExecOptions, type ExecResult, type Watcher } from './exec';
 
-const DENIED = /unauthorized|authentication required|access denied|denied:|forbidden|\b40[13]\b/i;
-const MISSING = /manifest unknown|name unknown|not found|\b404\b/i;
-const TRANSIENT = /\b5\d\d\b|\b429\b|toomanyrequests|too many requests|timeout|timed out|connection reset|connection refused|broken pipe|\bEOF\b|no such host|TLS handshake|service unavailable|bad gateway/i;
+const DOCKER = 'docker';
 
-/** Turns a failed registry call of the docker CLI (pull, push, login) into an error that says whether a retry can help. */
-export function classifyRegistryFailure(what: string, res: RunResult): Error {
-  const text = res.tail.join('\n');
-  const last = res.tail.filter(Boolean).at(-1) ?? `exit code ${res.code}`;
-  if (DENIED.test(text)) return new PermanentError(`${what} was refused: ${last}`);
-  if (MISSING.test(text)) return new PermanentError(`${what} failed: ${last}`);
-  if (TRANSIENT.test(text) || res.timedOut) return new TransientError(`${what} failed: ${last}`);
-  return new PermanentError(`${what} failed: ${last}`);
+/** Runs the docker CLI; the result, whatever the exit code. */
+export function docker(args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  return exec(DOCKER, args, { what: `docker ${args[0] ?? ''}`, ...opts });
 }
 
-export function docker(args: readonly string[], opts: RunOptions & { what?: string } = {}): Promise<RunResult> {
-  return runOk('docker', args, opts);
+/** Runs the docker CLI and throws unless it succeeds. */
+export function dockerOk(args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  return execOk(DOCKER, args, { what: `docker ${args[0] ?? ''}`, ...opts });
+}
+
+async function dockerJson<T>(args: readonly string[]): Promise<T | undefined> {
+  const res = await docker(args, { silent: true, capture: true });
+  return res.code === 0 && res.stdout.trim() ? (JSON.parse(res.stdout) as T) : undefined;
+}
+
+async function dockerLines(args: readonly string[]): Promise<string[]> {
+  const res = await docker(args, { silent: true, capture: true });
+  return res.code === 0 ? res.stdout.split('\n').filter(Boolean) : [];
+}
+
+// ---- images
+
+export interface BuildSpec {
+  file: string;
+  context: string;
+  tags: string[];
+  labels: Record<string, string>;
+  /** Values reach the build through the CLI's environment, so none shows in a process list. */
+  buildArgs: Record<string, string>;
+  target?: string;
+  /** BuildKit secrets: id -> file on the runner. */
+  secrets?: Record<string, string>;
+  cacheFrom?: string[];
+  cacheTo?: string[];
+  /** `docker buildx build --load` rather than `docker build` (which is buildx where the plugin is installed). */
+  buildx?: boolean;
+}
+
+/** Pure: the argv of a build that writes the image ID to iidFile. */
+export function buildArgv(spec: BuildSpec, iidFile: string): string[] {
+  const args = spec.buildx ? ['buildx', 'build', '--load'] : ['build'];
+  args.push('--iidfile', iidFile, '--file', spec.file);
+  for (const tag of spec.tags) args.push('--tag', tag);
+  for (const [k, v] of Object.entries(spec.labels)) args.push('--label', `${k}=${v}`);
+  if (spec.target) args.push('--target', spec.target);
+  for (const k of Object.keys(spec.buildArgs)) args.push('--build-arg', k);
+  for (const [id, src] of Object.entries(spec.secrets ?? {})) args.push('--secret', `id=${id},src=${src}`);
+  for (const c of spec.cacheFrom ?? []) args.push('--cache-from', c);
+  for (const c of spec.cacheTo ?? []) args.push('--cache-to', c);
+  args.push(spec.context);
+  return args;
+}
+
+/** Builds and returns the image ID; the ID file lives in a private folder under `temp` (the runner's). */
+export async function build(spec: BuildSpec, temp: string, opts: ExecOptions = {}): Promise<string> {
+  return withPrivateDir(temp, async (dir) => {
+    const iidFile = path.join(dir, 'iid');
+    await dockerOk(buildArgv(spec, iidFile), { what: `Building ${spec.tags[0] ?? spec.context}`, ...opts, env: { ...spec.buildArgs, ...opts.env } });
+    return fs.readFileSync(iidFile, 'utf8').trim();
+  });
+}
+
+/** Runs fn with a folder only this user can read (0700), removed afterwards. */
+async function withPrivateDir<T>(temp: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(temp, 'drover-'));
+  try {
+    return await fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export interface ImageInfo {
@@ -27,22 +89,211 @@ export interface ImageInfo {
 }
 
 export async function inspectImage(ref: string): Promise<ImageInfo | undefined> {
-  const res = await run('docker', ['image', 'inspect', '--format', '{{json .}}', ref], { silent: true, capture: true });
-  if (res.code !== 0) return undefined;
-  const info = JSON.parse(res.stdout) as { Id: string; RepoDigests?: string[]; Config?: { Labels?: Record<string, string> | null } };
-  return { id: info.Id, repoDigests: info.RepoDigests ?? [], labels: info.Config?.Labels ?? {} };
+  const info = await dockerJson<{ Id: string; RepoDigests?: string[]; Config?: { Labels?: Record<string, string> | null } }>([
+    'image',
+    'inspect',
+    '--format',
+    '{{json .}}',
+    ref,
+  ]);
+  return info && { id: info.Id, repoDigests: info.RepoDigests ?? [], labels: info.Config?.Labels ?? {} };
 }
 
-/** Removes containers by label; finding none is fine. Returns how many were removed. */
-export async function removeContainers(label: string): Promise<number> {
-  const res = await run('docker', ['ps', '-aq', '--filter', `label=${label}`], { silent: true, capture: true });
-  const ids = res.stdout.split('\n').filter(Boolean);
-  if (ids.length) await run('docker', ['rm', '-f', '-v', ...ids], { silent: true });
+export async function tag(source: string, ref: string): Promise<void> {
+  await dockerOk(['tag', source, ref], { silent: true });
+}
+
+// ---- containers
+
+export interface ContainerSpec {
+  image: string;
+  name?: string;
+  labels?: Record<string, string>;
+  user?: string;
+  /** `source:target[:ro]` binds. */
+  volumes?: string[];
+  workdir?: string;
+  /** The container's environment: written to a 0600 env file, never the CLI's environment or argv. */
+  env?: Record<string, string>;
+  entrypoint?: string;
+  command?: string[];
+  /** --init --rm: a real init as PID 1, the container removed when it ends. */
+  ephemeral?: boolean;
+}
+
+/** Pure: the argv of `docker run` for a spec whose environment is in envFile. */
+export function runArgv(spec: ContainerSpec, envFile?: string): string[] {
+  const args = ['run'];
+  if (spec.ephemeral) args.push('--rm', '--init');
+  if (spec.name) args.push('--name', spec.name);
+  for (const [k, v] of Object.entries(spec.labels ?? {})) args.push('--label', `${k}=${v}`);
+  if (spec.user) args.push('--user', spec.user);
+  for (const v of spec.volumes ?? []) args.push('--volume', v);
+  if (spec.workdir) args.push('--workdir', spec.workdir);
+  if (envFile) args.push('--env-file', envFile);
+  if (spec.entrypoint) args.push('--entrypoint', spec.entrypoint);
+  return [...args, spec.image, ...(spec.command ?? [])];
+}
+
+/**
+ * Runs a container in the foreground and returns how it ended. Its environment goes through an
+ * env file (0600, in a private folder under `temp`, removed when the run ends); a value cannot
+ * span lines.
+ */
+export async function runContainer(spec: ContainerSpec, temp: string, opts: ExecOptions = {}): Promise<ExecResult> {
+  const entries = Object.entries(spec.env ?? {});
+  for (const [k, v] of entries) if (/[\r\n]/.test(v) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`The container variable ${k} cannot go in an env file`);
+  return withPrivateDir(temp, async (dir) => {
+    const envFile = path.join(dir, 'env');
+    fs.writeFileSync(envFile, entries.map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+    return docker(runArgv(spec, envFile), { what: `docker run ${spec.image}`, ...opts });
+  });
+}
+
+export interface ContainerInspect {
+  Id: string;
+  Name: string;
+  Config: { Labels: Record<string, string> | null };
+  State: { Status: string; ExitCode: number; Health?: { Status: string; Log?: { Output: string; ExitCode: number }[] } };
+  NetworkSettings: { Ports?: Record<string, { HostIp: string; HostPort: string }[] | null> };
+}
+
+export async function inspectContainers(ids: readonly string[]): Promise<ContainerInspect[]> {
+  if (!ids.length) return [];
+  return (await dockerJson<ContainerInspect[]>(['container', 'inspect', ...ids])) ?? [];
+}
+
+/** Follows the daemon's events that match the filters (`type=container`, `label=k=v`); each event as JSON. */
+export function events(filters: readonly string[], onEvent: (event: Record<string, unknown>) => void, signal?: AbortSignal): Watcher {
+  const args = ['events', ...filters.flatMap((f) => ['--filter', f]), '--format', '{{json .}}'];
+  return watch(DOCKER, args, (line) => {
+    try {
+      onEvent(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      onEvent({});
+    }
+  }, signal);
+}
+
+// ---- resources by label
+
+export type Resource = 'container' | 'network' | 'volume' | 'image';
+
+const LIST: Record<Resource, string[]> = {
+  container: ['container', 'ls', '--all', '--quiet', '--no-trunc'],
+  network: ['network', 'ls', '--quiet', '--no-trunc'],
+  volume: ['volume', 'ls', '--quiet'],
+  image: ['image', 'ls', '--quiet', '--no-trunc'],
+};
+const REMOVE: Record<Resource, string[]> = {
+  container: ['container', 'rm', '--force', '--volumes'],
+  network: ['network', 'rm'],
+  volume: ['volume', 'rm', '--force'],
+  image: ['image', 'rm', '--force'],
+};
+
+/** IDs (names for volumes) of the resources that carry a label (`key` or `key=value`). */
+export async function listByLabel(kind: Resource, label: string): Promise<string[]> {
+  return [...new Set(await dockerLines([...LIST[kind], '--filter', `label=${label}`]))];
+}
+
+/** Removes the resources that carry a label; finding none is fine. Returns how many there were. */
+export async function removeByLabel(kind: Resource, label: string): Promise<number> {
+  const ids = await listByLabel(kind, label);
+  if (ids.length) await docker([...REMOVE[kind], ...ids], { silent: true });
   return ids.length;
 }
 
+// ---- CLI plugins
+
 /** Whether a docker CLI plugin (buildx, compose) answers. */
-export async function hasPlugin(plugin: string): Promise<boolean> {
-  const res = await run('docker', [plugin, 'version'], { silent: true });
-  return res.code === 0;
+export async function hasPlugin(plugin: 'buildx' | 'compose'): Promise<boolean> {
+  return (await docker([plugin, 'version'], { silent: true })).code === 0;
+}
+
+// ---- swarm services and stacks
+
+/** `active` on a swarm manager or worker, `inactive` otherwise. */
+export async function swarmState(): Promise<string> {
+  return (await dockerLines(['info', '--format', '{{.Swarm.LocalNodeState}}']))[0] ?? 'inactive';
+}
+
+/** Deploys (creates or updates) a stack from compose files; `env` is the stack files' interpolation. */
+export async function stackDeploy(
+  stack: string,
+  files: readonly string[],
+  opts: ExecOptions & { prune?: boolean; withRegistryAuth?: boolean } = {},
+): Promise<void> {
+  const args = ['stack', 'deploy', ...files.flatMap((f) => ['--compose-file', f])];
+  if (opts.prune) args.push('--prune');
+  if (opts.withRegistryAuth) args.push('--with-registry-auth');
+  await dockerOk([...args, stack], { what: `Deploying the stack ${stack}`, ...opts });
+}
+
+export async function stackRemove(stack: string, opts: ExecOptions = {}): Promise<void> {
+  await dockerOk(['stack', 'rm', stack], { what: `Removing the stack ${stack}`, silent: true, ...opts });
+}
+
+/** The services of a stack, by their full names (`<stack>_<service>`). */
+export async function stackServices(stack: string): Promise<string[]> {
+  return dockerLines(['service', 'ls', '--filter', `label=com.docker.stack.namespace=${stack}`, '--format', '{{.Name}}']);
+}
+
+export interface ServiceInspect {
+  ID: string;
+  Spec: {
+    Name: string;
+    Labels?: Record<string, string>;
+    TaskTemplate: { ContainerSpec: { Image: string } };
+    Mode?: { Replicated?: { Replicas?: number }; Global?: object };
+    UpdateConfig?: Record<string, unknown>;
+  };
+  PreviousSpec?: ServiceInspect['Spec'];
+  UpdateStatus?: { State: string; Message?: string };
+}
+
+export async function inspectService(name: string): Promise<ServiceInspect | undefined> {
+  return (await dockerJson<ServiceInspect[]>(['service', 'inspect', name]))?.[0];
+}
+
+export interface ServiceUpdate {
+  image?: string;
+  parallelism?: number;
+  delaySeconds?: number;
+  order?: 'start-first' | 'stop-first';
+  failureAction?: 'pause' | 'continue' | 'rollback';
+  monitorSeconds?: number;
+}
+
+/** Pure: the argv of a rolling `docker service update`, detached (the caller watches the tasks). */
+export function serviceUpdateArgv(name: string, update: ServiceUpdate): string[] {
+  const args = ['service', 'update', '--detach', '--with-registry-auth'];
+  if (update.image) args.push('--image', update.image);
+  if (update.parallelism !== undefined) args.push('--update-parallelism', String(update.parallelism));
+  if (update.delaySeconds !== undefined) args.push('--update-delay', `${update.delaySeconds}s`);
+  if (update.order) args.push('--update-order', update.order);
+  if (update.failureAction) args.push('--update-failure-action', update.failureAction);
+  if (update.monitorSeconds !== undefined) args.push('--update-monitor', `${update.monitorSeconds}s`);
+  return [...args, name];
+}
+
+export async function updateService(name: string, update: ServiceUpdate, opts: ExecOptions = {}): Promise<void> {
+  await dockerOk(serviceUpdateArgv(name, update), { what: `Updating the service ${name}`, silent: true, ...opts });
+}
+
+export async function rollbackService(name: string, opts: ExecOptions = {}): Promise<void> {
+  await dockerOk(['service', 'rollback', '--detach', name], { what: `Rolling back the service ${name}`, silent: true, ...opts });
+}
+
+export interface ServiceTask {
+  ID: string;
+  Name: string;
+  Image: string;
+  DesiredState: string;
+  CurrentState: string;
+  Error: string;
+}
+
+export async function serviceTasks(name: string): Promise<ServiceTask[]> {
+  return (await dockerLines(['service', 'ps', '--no-trunc', '--format', '{{json .}}', name])).map((l) => JSON.parse(l) as ServiceTask);
 }

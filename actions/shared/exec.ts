@@ -1,13 +1,14 @@
 /**
- * The one process runner: argument arrays only (no shell), output streamed line by line
- * inside a log group, a timeout, cancellation through an AbortSignal, and the exit code with
- * the last lines of output kept for the error message.
+ * The one process runner: argument arrays only (no shell), output streamed line by line inside
+ * a log group, a timeout, cancellation through an AbortSignal, and the exit code with the last
+ * lines of output kept for the error message. It knows processes, not what they print: callers
+ * that care about particular lines watch them through `onLine`.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as core from '@actions/core';
 
-export interface RunOptions {
+export interface ExecOptions {
   cwd?: string;
   /** Added to (and overriding) the action's own environment. */
   env?: Record<string, string | undefined>;
@@ -22,17 +23,19 @@ export interface RunOptions {
   /** Keep the full stdout in the result (for commands whose output is data). */
   capture?: boolean;
   tailLines?: number;
+  /** Sees every line of stdout and stderr, in order, as printed (not escaped). */
+  onLine?: (line: string) => void;
+  /** What the command is, for messages; defaults to the program and its first argument. */
+  what?: string;
 }
 
-export interface RunResult {
+export interface ExecResult {
   command: string;
   code: number;
   /** Full stdout when `capture` was set, else empty. */
   stdout: string;
   /** The last lines of stdout and stderr interleaved, in order. */
   tail: string[];
-  /** The first lines that read as failures (failed tests, errors), wherever they stood. */
-  failures: string[];
   durationMs: number;
   timedOut: boolean;
   cancelled: boolean;
@@ -40,38 +43,36 @@ export interface RunResult {
 
 export class ExecError extends Error {
   override name = 'ExecError';
-  constructor(
-    readonly result: RunResult,
-    what?: string,
-  ) {
-    const how = result.timedOut ? 'timed out' : result.cancelled ? 'was cancelled' : `exited with code ${result.code}`;
-    const tail = result.tail.length ? `\n${result.tail.join('\n')}` : '';
-    super(`${what ?? result.command} ${how}${tail}`);
+  constructor(readonly result: ExecResult) {
+    const tail = result.tail.length ? `\n${result.tail.map(escapeLog).join('\n')}` : '';
+    super(`${result.command} ${outcome(result)}${tail}`);
   }
 }
 
-const KILL_GRACE_MS = 5_000;
-const FAILURE_LINE = /\b(not ok|fail(ed|ure|ing)?|error|assertion)\b|✖/i;
-const MAX_FAILURE_LINES = 12;
+/** `exited with code N`, `timed out` or `was cancelled`. */
+export function outcome(result: ExecResult): string {
+  return result.timedOut ? 'timed out' : result.cancelled ? 'was cancelled' : `exited with code ${result.code}`;
+}
 
-export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  const command = [cmd, ...args.slice(0, 2)].join(' ');
+export function succeeded(result: ExecResult): boolean {
+  return result.code === 0 && !result.timedOut && !result.cancelled;
+}
+
+const KILL_GRACE_MS = 5_000;
+
+export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const command = opts.what ?? [cmd, ...args.slice(0, 1)].join(' ');
   const keep = opts.tailLines ?? 30;
   const tail: string[] = [];
-  const failures: string[] = [];
   const out: string[] = [];
   const started = Date.now();
-  if (opts.group) core.startGroup(opts.group);
+  if (opts.group) core.startGroup(escapeLog(opts.group));
   const resume = opts.silent ? () => undefined : suspendCommands();
 
-  return new Promise<RunResult>((resolve, reject) => {
+  return new Promise<ExecResult>((resolve, reject) => {
     let timedOut = false;
     let cancelled = false;
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd,
-      env: { ...process.env, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const stop = () => {
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS).unref();
@@ -89,31 +90,18 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     if (opts.signal?.aborted) onAbort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-    const lineReader = (isStdout: boolean) => {
-      let partial = '';
-      const emit = (line: string) => {
+    const lines = (isStdout: boolean) =>
+      lineSplitter((line) => {
         tail.push(line);
         if (tail.length > keep) tail.shift();
-        if (failures.length < MAX_FAILURE_LINES && FAILURE_LINE.test(line)) failures.push(line.trim());
+        opts.onLine?.(line);
         if (isStdout && opts.capture) out.push(line);
-        if (!opts.silent) process.stdout.write(`${line}\n`);
-      };
-      return {
-        push(chunk: Buffer) {
-          const lines = (partial + chunk.toString('utf8')).split('\n');
-          partial = lines.pop() ?? '';
-          lines.forEach(emit);
-        },
-        flush() {
-          if (partial) emit(partial);
-          partial = '';
-        },
-      };
-    };
-    const stdout = lineReader(true);
-    const stderr = lineReader(false);
-    child.stdout.on('data', (c: Buffer) => stdout.push(c));
-    child.stderr.on('data', (c: Buffer) => stderr.push(c));
+        if (!opts.silent) process.stdout.write(`${escapeLog(line)}\n`);
+      });
+    const stdout = lines(true);
+    const stderr = lines(false);
+    child.stdout.on('data', stdout.push);
+    child.stderr.on('data', stderr.push);
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.stdin ?? '');
 
@@ -130,7 +118,6 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
         code: code ?? (signal ? 128 + (signalNumber(signal) ?? 0) : 1),
         stdout: out.join('\n'),
         tail,
-        failures,
         durationMs: Date.now() - started,
         timedOut,
         cancelled,
@@ -145,11 +132,64 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
   });
 }
 
+/** Runs and throws ExecError unless the command succeeded. */
+export async function execOk(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const result = await exec(cmd, args, opts);
+  if (!succeeded(result)) throw new ExecError(result);
+  return result;
+}
+
+export interface Watcher {
+  stop(): void;
+}
+
+/**
+ * A long-running child whose stdout lines are events (`docker events`, say): nothing is logged,
+ * and it ends when stopped or when the signal aborts.
+ */
+export function watch(cmd: string, args: readonly string[], onLine: (line: string) => void, signal?: AbortSignal): Watcher {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const lines = lineSplitter(onLine);
+  child.stdout.on('data', lines.push);
+  child.on('error', () => undefined);
+  const stop = () => {
+    signal?.removeEventListener('abort', stop);
+    child.kill();
+  };
+  signal?.addEventListener('abort', stop, { once: true });
+  return { stop };
+}
+
+function lineSplitter(emit: (line: string) => void): { push: (chunk: Buffer) => void; flush: () => void } {
+  let partial = '';
+  return {
+    push(chunk: Buffer) {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      lines.forEach(emit);
+    },
+    flush() {
+      if (partial) emit(partial);
+      partial = '';
+    },
+  };
+}
+
+/**
+ * Text from a child or a remote, made safe to log: the runner reads a bare `\r` as a line break,
+ * so `\r::set-output ...` would start a workflow command. `\r` and the other control characters
+ * (but tab and the escape that starts a colour) are shown as `\xNN`.
+ */
+export function escapeLog(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is escaped
+  return text.replace(/[\u0000-\u0008\u000a-\u001a\u001c-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Prints output a command produced earlier as a log group, as data: no workflow command in it acts. */
-export function logGroup(title: string, lines: readonly string[]): void {
-  core.startGroup(title);
+export function logLines(title: string, lines: readonly string[]): void {
+  core.startGroup(escapeLog(title));
   const resume = suspendCommands();
-  process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+  process.stdout.write(lines.map((l) => `${escapeLog(l)}\n`).join(''));
   resume();
   core.endGroup();
 }
@@ -162,13 +202,6 @@ function suspendCommands(): () => void {
   const token = randomUUID();
   process.stdout.write(`::stop-commands::${token}\n`);
   return () => process.stdout.write(`::${token}::\n`);
-}
-
-/** Runs and throws ExecError unless the exit code is 0. */
-export async function runOk(cmd: string, args: readonly string[], opts: RunOptions & { what?: string } = {}): Promise<RunResult> {
-  const result = await run(cmd, args, opts);
-  if (result.code !== 0 || result.timedOut || result.cancelled) throw new ExecError(result, opts.what);
-  return result;
 }
 
 function signalNumber(signal: string): number | undefined {

@@ -1,10 +1,18 @@
-/** The one git wrapper: argument arrays through the process runner, in one repository, with one identity. */
-import { ExecError, run, type RunOptions, type RunResult } from './exec';
+/**
+ * git: the only place that builds its arguments. One repository, one identity, no prompt, and
+ * none of the repository's hooks or fsmonitor run for the commits, merges and pushes made here.
+ * A ref that comes from a user or a remote goes after `--end-of-options` or as `refs/...`, so it
+ * can never read as an option.
+ */
+import { escapeLog, exec, ExecError, type ExecOptions, type ExecResult } from './exec';
 
 export interface Identity {
   name: string;
   email: string;
 }
+
+/** Settings for every call: a checked-out repository's hooks and fsmonitor are its owner's, not this run's. */
+const SAFE = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
 
 export class Git {
   constructor(
@@ -12,35 +20,116 @@ export class Git {
     readonly identity: Identity,
   ) {}
 
-  private env(): Record<string, string> {
+  private call(args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const { name, email } = this.identity;
     // No prompt may ever wait for a person; the identity is this run's, not the repository's config.
-    return { GIT_TERMINAL_PROMPT: '0', GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
-  }
-
-  run(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-    return run('git', args, { cwd: this.cwd, silent: true, capture: true, ...opts, env: { ...this.env(), ...opts.env } });
+    const env = { GIT_TERMINAL_PROMPT: '0', GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
+    return exec('git', [...SAFE, ...args], { what: `git ${args[0]}`, cwd: this.cwd, silent: true, capture: true, ...opts, env: { ...env, ...opts.env } });
   }
 
   /** Runs, throws on a non-zero exit, returns trimmed stdout. */
-  async out(args: readonly string[], opts: RunOptions = {}): Promise<string> {
-    const res = await this.run(args, opts);
-    if (res.code !== 0) throw new ExecError(res, `git ${args[0]}`);
+  private async text(args: readonly string[], opts: ExecOptions = {}): Promise<string> {
+    const res = await this.call(args, opts);
+    if (res.code !== 0) throw new ExecError(res);
     return res.stdout.trim();
   }
 
+  // ---- reading
+
   /** The commit a ref names (tags peeled), or '' when there is no such ref. */
-  async commit(ref: string): Promise<string> {
-    const res = await this.run(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  async resolve(ref: string): Promise<string> {
+    const res = await this.call(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
     return res.code === 0 ? res.stdout.trim() : '';
   }
 
   async isAncestor(ancestor: string, of: string): Promise<boolean> {
-    return (await this.run(['merge-base', '--is-ancestor', ancestor, of])).code === 0;
+    return (await this.call(['merge-base', '--is-ancestor', '--end-of-options', ancestor, of])).code === 0;
   }
 
   async config(key: string): Promise<string | undefined> {
-    const res = await this.run(['config', '--get', key]);
+    const res = await this.call(['config', '--get', key]);
     return res.code === 0 ? res.stdout.trim() : undefined;
+  }
+
+  async isShallow(): Promise<boolean> {
+    return (await this.text(['rev-parse', '--is-shallow-repository'])) === 'true';
+  }
+
+  /** Full names of the refs under the given prefixes (`refs/heads/release/`, say). */
+  async refNames(prefixes: readonly string[]): Promise<string[]> {
+    return (await this.text(['for-each-ref', '--format=%(refname)', '--end-of-options', ...prefixes])).split('\n').filter(Boolean);
+  }
+
+  async tags(): Promise<string[]> {
+    return (await this.text(['tag', '--list'])).split('\n').filter(Boolean);
+  }
+
+  /** Tracked files with uncommitted changes, as `git status --porcelain` lines. */
+  async changes(): Promise<string[]> {
+    return (await this.text(['status', '--porcelain', '--untracked-files=no'])).split('\n').filter(Boolean);
+  }
+
+  /** Subjects and short hashes of the non-merge commits in a range (`a..b`) or up to a commit. */
+  async commits(range: string): Promise<{ subject: string; hash: string }[]> {
+    const out = await this.text(['log', '--no-merges', '--format=%h %s', '--end-of-options', range]);
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => ({ hash: line.slice(0, line.indexOf(' ')), subject: escapeLog(line.slice(line.indexOf(' ') + 1)) }));
+  }
+
+  // ---- fetching
+
+  async unshallow(remote: string): Promise<void> {
+    await this.text(['fetch', '--unshallow', '--no-tags', '--end-of-options', remote]);
+  }
+
+  /** Every branch of the remote as refs/remotes/<remote>/*, pruned. */
+  async fetchBranches(remote: string): Promise<void> {
+    await this.text(['fetch', '--prune', '--no-tags', '--end-of-options', remote, `+refs/heads/*:refs/remotes/${remote}/*`]);
+  }
+
+  /** Every tag of the remote; a local tag that differs is not overwritten (the result says so). */
+  fetchTags(remote: string): Promise<ExecResult> {
+    return this.call(['fetch', '--no-tags', '--end-of-options', remote, 'refs/tags/*:refs/tags/*']);
+  }
+
+  // ---- changing
+
+  /** Checks out `branch` at `commit`, creating or moving the local branch. */
+  async checkoutBranch(branch: string, commit: string): Promise<void> {
+    // -B takes the branch as its value and `--` ends the revisions: neither can read as an option.
+    await this.text(['checkout', '--quiet', '-B', branch, commit, '--']);
+  }
+
+  async add(files: readonly string[]): Promise<void> {
+    await this.text(['add', '--', ...files]);
+  }
+
+  async commit(message: string): Promise<void> {
+    await this.text(['commit', '--quiet', '--no-verify', '-m', message]);
+  }
+
+  /** A --no-ff merge; on failure the merge is aborted and the conflicting files returned. */
+  async merge(what: string, message: string): Promise<{ ok: true } | { ok: false; conflicts: string[]; detail: string }> {
+    const res = await this.call(['merge', '--no-ff', '--no-edit', '--no-verify', '-m', message, '--end-of-options', what]);
+    if (res.code === 0) return { ok: true };
+    const conflicts = (await this.text(['diff', '--name-only', '--diff-filter=U'])).split('\n').filter(Boolean);
+    await this.call(['merge', '--abort']);
+    return { ok: false, conflicts, detail: escapeLog(res.tail.at(-1) ?? '') };
+  }
+
+  async tagAnnotated(tag: string, message: string, commit: string): Promise<void> {
+    await this.text(['tag', '--annotate', '--message', message, '--end-of-options', tag, commit]);
+  }
+
+  async deleteBranch(branch: string): Promise<void> {
+    await this.text(['branch', '--quiet', '--delete', '--force', '--end-of-options', branch]);
+  }
+
+  /** One push, atomic where asked, never forced; the result tells how it went. */
+  push(remote: string, refspecs: readonly string[], opts: { atomic: boolean; timeoutMs?: number }): Promise<ExecResult> {
+    const args = ['push', '--porcelain', '--no-verify', ...(opts.atomic ? ['--atomic'] : []), '--end-of-options', remote, ...refspecs];
+    return this.call(args, { timeoutMs: opts.timeoutMs ?? 300_000 });
   }
 }

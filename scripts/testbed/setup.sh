@@ -57,6 +57,12 @@ if ! docker info >/dev/null 2>&1; then
 fi
 docker compose version >/dev/null && docker buildx version >/dev/null
 
+# A single-node swarm for the deploy tests (the swarm state survives a daemon restart)
+if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+  log "initialising a single-node swarm"
+  docker swarm init --advertise-addr 127.0.0.1 >/dev/null
+fi
+
 # 4. A registry with password auth on 127.0.0.1
 reg="$TESTBED/registry"
 mkdir -p "$reg/data"
@@ -113,4 +119,4 @@ REGISTRY=127.0.0.1:$REGISTRY_PORT
 REGISTRY_USER=$REGISTRY_USER
 REGISTRY_PASSWORD=$REGISTRY_PASSWORD
 ENV
-log "ready: docker $(docker version --format '{{.Server.Version}}'), $(docker compose version --short 2>/dev/null | sed 's/^/compose /'), registry 127.0.0.1:$REGISTRY_PORT"
+log "ready: docker $(docker version --format '{{.Server.Version}}'), $(docker compose version --short 2>/dev/null | sed 's/^/compose /'), registry 127.0.0.1:$REGISTRY_PORT, swarm $(docker info --format '{{.Swarm.LocalNodeState}}')"

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Job, type StepResult } from '../support/runner';
+import { Job, type StepResult } from '../../scripts/harness';
 import { containersCreatedSince, copyExample, docker } from '../support/testbed';
 
 const IMAGE = `auth-service:itest-${process.pid}`;

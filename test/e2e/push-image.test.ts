@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Job, type StepResult } from '../support/runner';
+import { Job, type StepResult } from '../../scripts/harness';
 import { docker } from '../support/testbed';
 import { startFaultProxy } from '../support/fault-proxy';
 

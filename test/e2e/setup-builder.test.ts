@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { Job, RUNNER_UID } from '../support/runner';
+import { Job, RUNNER_UID } from '../../scripts/harness';
 import { containersCreatedSince, copyExample, docker, filesNotOwnedBy } from '../support/testbed';
 
 const CA = '/etc/ssl/certs/ca-certificates.crt';

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ROOT, testbedEnv } from './runner';
+import { ROOT, testbedEnv } from '../../scripts/harness';
 
 /** Loads the test bed's variables into process.env (a vitest setup file). */
 export function loadTestbedEnv(): void {

@@ -3,7 +3,7 @@ import { endpoints, projectName, PROJECT_RE } from '../../actions/compose-itest/
 import { rewritePorts } from '../../actions/compose-itest/src/ports';
 import { parseChecks, request } from '../../actions/compose-itest/src/checks';
 import { assess, parsePortWait } from '../../actions/compose-itest/src/readiness';
-import type { ContainerState } from '../../actions/compose-itest/src/compose';
+import type { ContainerState } from '../../actions/shared/compose';
 
 const container = (over: Partial<ContainerState>): ContainerState => ({
   id: 'id', name: 'p-svc-1', service: 'svc', status: 'running', exitCode: 0, health: '', healthLog: [], ports: [], ...over,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { run, runOk, ExecError } from '../../actions/shared/exec';
+import { exec as run, execOk as runOk, escapeLog, ExecError } from '../../actions/shared/exec';
+import { failureLines } from '../../actions/shared/test-failures';
 
 const quiet = { silent: true };
 
@@ -36,10 +37,16 @@ describe('process runner', () => {
     expect((err as Error).message).toBe('the build exited with code 2\nfirst\nlast');
   });
 
-  it('keeps failure lines from anywhere in the output', async () => {
-    const res = await run('sh', ['-c', 'echo "not ok 1 - adds users"; seq 1 100; echo done'], { ...quiet, tailLines: 3 });
-    expect(res.failures).toEqual(['not ok 1 - adds users']);
+  it('shows every line to onLine, so a test run keeps its failure lines from anywhere in the output', async () => {
+    const failures = failureLines();
+    const res = await run('sh', ['-c', 'echo "not ok 1 - adds users"; seq 1 100; echo done'], { ...quiet, tailLines: 3, onLine: failures.onLine });
+    expect(failures.lines).toEqual(['not ok 1 - adds users']);
     expect(res.tail).toEqual(['99', '100', 'done']);
+  });
+
+  it('escapes a bare carriage return and other control characters in what it logs', () => {
+    expect(escapeLog('503 busy\r::set-output name=digest::x')).toBe('503 busy\\x0d::set-output name=digest::x');
+    expect(escapeLog('\u001b[31mred\u001b[0m\ttab')).toBe('\u001b[31mred\u001b[0m\ttab');
   });
 
   it('reports a missing program', async () => {
@@ -47,10 +54,10 @@ describe('process runner', () => {
   });
 });
 
-describe('logGroup', () => {
+describe('logLines', () => {
   it('prints earlier output as data the runner does not act on', async () => {
-    const { logGroup } = await import('../../actions/shared/exec');
-    const { parseCommands } = await import('../support/runner');
+    const { logLines: logGroup } = await import('../../actions/shared/exec');
+    const { parseCommands } = await import('../../scripts/harness');
     const writes: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((chunk: string) => (writes.push(chunk), true)) as typeof process.stdout.write;

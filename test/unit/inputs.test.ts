@@ -1,25 +1,60 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import * as input from '../../actions/shared/inputs';
-import { InputError } from '../../actions/shared/inputs';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError, Inputs, insideRoot, rejectReservedEnv, type Contract } from '../../actions/shared/inputs';
 
-const set = (name: string, value: string) => (process.env[`INPUT_${name.toUpperCase()}`] = value);
-afterEach(() => {
-  for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_')) delete process.env[k];
-});
+const contract: Contract = {
+  inputs: {
+    pull: { default: 'missing' },
+    password: {},
+    image: {},
+    tag: { required: true },
+    push: { default: 'true' },
+    n: { default: '1' },
+    tags: {},
+    env: {},
+    dockerfile: {},
+    'source-path': { default: '/workspace' },
+    token: { default: '${{ github.token }}' },
+  },
+};
+const inputs = (given: Record<string, string>) =>
+  new Inputs(contract, Object.fromEntries(Object.entries(given).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])));
 
 describe('inputs', () => {
   it('names the input, the value and what is accepted', () => {
-    set('pull', 'sometimes');
-    expect(() => input.choice('pull', ['missing', 'always'], 'missing')).toThrow(
-      `Input 'pull' is invalid: "sometimes"; expected one of missing, always`,
-    );
+    expect(() => inputs({ pull: 'sometimes' }).choice('pull', ['missing', 'always'])).toThrow(`Input 'pull' is invalid: "sometimes"; expected one of missing, always`);
+  });
+
+  it('takes defaults and the required flag from the contract, never an expression default', () => {
+    const i = inputs({});
+    expect(i.choice('pull', ['missing', 'always'])).toBe('missing');
+    expect(i.boolean('push')).toBe(true);
+    expect(i.integer('n')).toBe(1);
+    expect(i.string('token')).toBe('');
+    expect(() => i.string('tag')).toThrow(/Input 'tag'.*required/);
+    expect(inputs({ tag: 'x' }).string('tag')).toBe('x');
+  });
+
+  it('takes a list given empty as empty, as the runner passes it, and an empty single value as its default', () => {
+    const i = new Inputs({ inputs: { ...contract.inputs, branches: { default: 'develop' } } }, { INPUT_PULL: '', INPUT_PUSH: '', INPUT_N: '', 'INPUT_SOURCE-PATH': '', INPUT_BRANCHES: '' });
+    expect(i.choice('pull', ['missing', 'always'])).toBe('missing');
+    expect(i.boolean('push')).toBe(true);
+    expect(i.integer('n')).toBe(1);
+    expect(i.containerPath('source-path')).toBe('/workspace');
+    expect(i.list('branches')).toEqual([]);
+    expect(new Inputs({ inputs: { branches: { default: 'develop' } } }, {}).list('branches')).toEqual(['develop']);
+  });
+
+  it('refuses to read an input the contract does not declare', () => {
+    expect(() => inputs({}).string('imagee')).toThrow(/action.yml does not declare/);
   });
 
   it('masks secret values in errors', () => {
-    set('password', 'hunter2\nx');
     const err = (() => {
       try {
-        input.string('password', { secret: true });
+        inputs({ password: 'hunter2\nx' }).string('password', { secret: true });
       } catch (e) {
         return e as Error;
       }
@@ -29,52 +64,52 @@ describe('inputs', () => {
     expect(err!.message).not.toContain('hunter2');
   });
 
-  it('rejects newlines in single-line values and requires required ones', () => {
-    set('image', 'a\nb');
-    expect(() => input.string('image')).toThrow(/Input 'image'/);
-    expect(() => input.string('tag', { required: true })).toThrow(/required/);
-    expect(input.string('tag', { default: 'x' })).toBe('x');
+  it('rejects newlines in single-line values', () => {
+    expect(() => inputs({ image: 'a\nb' }).string('image')).toThrow(/Input 'image'/);
   });
 
   it('reads booleans, integers with bounds and lists', () => {
-    set('push', 'TRUE');
-    expect(input.boolean('push', false)).toBe(true);
-    set('push', 'yes');
-    expect(() => input.boolean('push', false)).toThrow(/true or false/);
-    set('n', '7');
-    expect(input.integer('n', { default: 1, min: 1, max: 10 })).toBe(7);
-    set('n', '11');
-    expect(() => input.integer('n', { default: 1, min: 1, max: 10 })).toThrow(/from 1 to 10/);
-    set('tags', 'a, b\n# comment\nc\n');
-    expect(input.list('tags')).toEqual(['a', 'b', 'c']);
+    expect(inputs({ push: 'FALSE' }).boolean('push')).toBe(false);
+    expect(() => inputs({ push: 'yes' }).boolean('push')).toThrow(/true or false/);
+    expect(inputs({ n: '7' }).integer('n', { min: 1, max: 10 })).toBe(7);
+    expect(() => inputs({ n: '11' }).integer('n', { min: 1, max: 10 })).toThrow(/from 1 to 10/);
+    expect(inputs({ tags: 'a, b\n# comment\nc\n' }).list('tags')).toEqual(['a', 'b', 'c']);
   });
 
   it('parses KEY=VALUE lines and rejects a value that ran onto a second line', () => {
-    set('env', 'A=1\nB=x=y\n');
-    expect(input.keyValues('env')).toEqual({ A: '1', B: 'x=y' });
-    set('env', 'A=first\nsecond');
-    expect(() => input.keyValues('env')).toThrow(/Input 'env'.*cannot span lines/);
-    expect(() => input.rejectReservedEnv('env', { GITHUB_TOKEN: 'x' })).toThrow(/Input 'env'/);
+    expect(inputs({ env: 'A=1\nB=x=y\n' }).keyValues('env')).toEqual({ A: '1', B: 'x=y' });
+    expect(() => inputs({ env: 'A=first\nsecond' }).keyValues('env')).toThrow(/Input 'env'.*cannot span lines/);
+    expect(() => rejectReservedEnv('env', { GITHUB_TOKEN: 'x' })).toThrow(/Input 'env'/);
   });
 
   it('keeps paths inside the workspace', () => {
-    set('dockerfile', 'builder/Dockerfile');
-    expect(input.workspacePath('dockerfile', '/ws')).toBe('/ws/builder/Dockerfile');
-    for (const bad of ['../x', '/etc/passwd', 'a/../../b'])
-      expect(() => input.insideRoot('dockerfile', bad, '/ws'), bad).toThrow(/Input 'dockerfile'/);
+    expect(inputs({ dockerfile: 'builder/Dockerfile' }).workspacePath('dockerfile', '/ws')).toBe('/ws/builder/Dockerfile');
+    for (const bad of ['../x', '/etc/passwd', 'a/../../b']) expect(() => insideRoot('dockerfile', bad, '/ws'), bad).toThrow(/Input 'dockerfile'/);
   });
 
-  it('accepts absolute container paths without ..', () => {
-    expect(input.containerPath('source-path', '/workspace')).toBe('/workspace');
-    for (const bad of ['relative', '/src/../etc', '/a:b']) {
-      set('source-path', bad);
-      expect(() => input.containerPath('source-path', '/workspace'), bad).toThrow(/Input 'source-path'/);
+  it('refuses a symlink that leads out of the workspace, also a dangling one', () => {
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-ws-'));
+    fs.mkdirSync(path.join(ws, 'sub'));
+    fs.writeFileSync(path.join(ws, 'sub/VERSION'), '1.0.0\n');
+    fs.symlinkSync('/etc/passwd', path.join(ws, 'VERSION'));
+    fs.symlinkSync('/etc', path.join(ws, 'etc'));
+    fs.symlinkSync('/nonexistent/file', path.join(ws, 'dangling'));
+    fs.symlinkSync('sub/VERSION', path.join(ws, 'inside'));
+    try {
+      for (const bad of ['VERSION', 'etc/passwd', 'etc/new-file', 'dangling']) expect(() => insideRoot('version-files', bad, ws), bad).toThrow(/symlink may not lead out/);
+      expect(insideRoot('version-files', 'inside', ws)).toBe(path.join(ws, 'inside'));
+      expect(insideRoot('version-files', 'sub/new-file', ws)).toBe(path.join(ws, 'sub/new-file'));
+    } finally {
+      fs.rmSync(ws, { recursive: true, force: true });
     }
   });
 
+  it('accepts absolute container paths without ..', () => {
+    expect(inputs({}).containerPath('source-path')).toBe('/workspace');
+    for (const bad of ['relative', '/src/../etc', '/a:b']) expect(() => inputs({ 'source-path': bad }).containerPath('source-path'), bad).toThrow(/Input 'source-path'/);
+  });
+
   it('rejects inputs the action does not declare', () => {
-    set('image', 'x');
-    set('imagee', 'y');
-    expect(() => input.rejectUnknown(['image'])).toThrow(/Input 'imagee'.*a known input: image/);
+    expect(() => inputs({ image: 'x', imagee: 'y' })).toThrow(/Input 'imagee'.*a known input: pull/);
   });
 });

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { buildCommand, imageRefs, ociLabels } from '../../actions/push-image/src/plan';
-import { registryOf, type Config } from '../../actions/push-image/src/config';
+import { buildSpec, imageRefs, ociLabels, planImage, type BuildSource } from '../../actions/push-image/src/plan';
+import { registryOf } from '../../actions/push-image/src/config';
+import type { TagOptions } from '../../actions/push-image/src/tags';
+import { buildArgv } from '../../actions/shared/docker';
 
-const cfg = {
+const source: BuildSource = {
   context: '/ws/svc',
   dockerfile: '/ws/svc/Dockerfile',
   buildArgs: { TOKEN: 'secret-value' },
@@ -10,7 +12,7 @@ const cfg = {
   secretFiles: { ca: '/etc/ssl/certs/ca-certificates.crt' },
   cacheFrom: ['type=registry,ref=r/x:cache'],
   cacheTo: [],
-} as unknown as Config;
+};
 
 describe('push-image plan', () => {
   it('crosses every image with every tag', () => {
@@ -18,17 +20,28 @@ describe('push-image plan', () => {
   });
 
   it('builds with tags, labels, target, secrets and cache, build arg values off argv', () => {
-    const cmd = buildCommand(cfg, ['r/a:1'], { 'org.opencontainers.image.version': '1' }, '/tmp/iid');
-    expect(cmd.args).toEqual([
+    const spec = buildSpec(source, ['r/a:1'], { 'org.opencontainers.image.version': '1' });
+    const args = buildArgv(spec, '/tmp/iid');
+    expect(args).toEqual([
       'build', '--iidfile', '/tmp/iid', '--file', '/ws/svc/Dockerfile', '--tag', 'r/a:1', '--label', 'org.opencontainers.image.version=1',
       '--target', 'runtime', '--build-arg', 'TOKEN', '--secret', 'id=ca,src=/etc/ssl/certs/ca-certificates.crt', '--cache-from', 'type=registry,ref=r/x:cache', '/ws/svc',
     ]);
-    expect(cmd.args.join(' ')).not.toContain('secret-value');
-    expect(cmd.env.TOKEN).toBe('secret-value');
+    expect(args.join(' ')).not.toContain('secret-value');
+    expect(spec.buildArgs.TOKEN).toBe('secret-value');
+  });
+
+  it('plans a build for every tag of every image, or none when an existing image is tagged', () => {
+    const ctx = { eventName: 'push', ref: 'refs/heads/develop', sha: 'abc', runNumber: '7', repository: 'acme/auth-service', serverUrl: 'https://github.com' };
+    const tagOptions: TagOptions = { latest: 'auto', semverAliases: true, sha: false, runNumberBranches: ['develop'], version: '', extra: [] };
+    const plan = planImage({ images: ['r/a'], tagOptions: { ...tagOptions, runNumberBranches: ['develop'] }, labels: {}, build: source }, ctx, new Date(0));
+    expect(plan.refs).toEqual(['r/a:develop', 'r/a:develop-7']);
+    expect(plan.build?.tags).toEqual(plan.refs);
+    expect(plan.build?.labels['org.opencontainers.image.version']).toBe('develop');
+    expect(planImage({ images: ['r/a'], tagOptions: { ...tagOptions, runNumberBranches: [] }, labels: {} }, ctx, new Date(0)).build).toBeUndefined();
   });
 
   it('labels the image from the Git context; explicit labels win', () => {
-    const ctx = { eventName: 'push', ref: 'refs/tags/v1.2.3', sha: 'abc', runNumber: '1', repository: 'acme/auth-service', serverUrl: 'https://github.com', defaultBranch: 'main' };
+    const ctx = { eventName: 'push', ref: 'refs/tags/v1.2.3', sha: 'abc', runNumber: '1', repository: 'acme/auth-service', serverUrl: 'https://github.com' };
     const labels = ociLabels(ctx, '1.2.3', new Date(0), { 'org.opencontainers.image.title': 'Auth' });
     expect(labels).toEqual({
       'org.opencontainers.image.title': 'Auth',

@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { computeTags, sanitizeTag, type TagOptions } from '../../actions/push-image/src/tags';
-import type { GitContext } from '../../actions/push-image/src/git-context';
+import type { Context as GitContext } from '../../actions/push-image/src/plan';
 
 const SHA = '860c1904a1ce19322e91ac35af1ab07466440c37';
-const base: GitContext = { eventName: 'push', ref: '', sha: SHA, runNumber: '42', repository: 'acme/auth-service', serverUrl: 'https://github.com', defaultBranch: 'main' };
+const base: GitContext = { eventName: 'push', ref: '', sha: SHA, runNumber: '42', repository: 'acme/auth-service', serverUrl: 'https://github.com' };
 const defaults: TagOptions = { latest: 'auto', semverAliases: true, sha: false, runNumberBranches: ['develop'], version: '', extra: [] };
 const long = 'feature/' + 'x'.repeat(200);
 

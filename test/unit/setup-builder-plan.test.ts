@@ -1,56 +1,50 @@
 import { describe, expect, it } from 'vitest';
-import { buildArgs, builderHash, builderTag, runArgs, CA_PATH } from '../../actions/setup-builder/src/plan';
-import type { Config } from '../../actions/setup-builder/src/config';
+import { builderBuild, builderHash, builderTag, buildContainer, CA_PATH, type Job } from '../../actions/setup-builder/src/plan';
+import { buildArgv, runArgv } from '../../actions/shared/docker';
 
-const cfg: Config = {
-  image: '',
-  dockerfile: '/ws/builder/Dockerfile',
-  context: '/ws/builder',
-  buildArgs: {},
-  run: '',
+const job: Job = {
+  script: '',
   workspace: '/ws',
   sourcePath: '/workspace',
   env: { TOKEN: 'secret-value' },
   mounts: [{ source: '/ws/cache', target: '/cache', readonly: true }],
   caBundle: '/etc/ssl/certs/ca-certificates.crt',
   user: '',
-  pull: 'missing',
-  timeoutMinutes: 60,
-  buildxVersion: '0.19.3',
-  buildxUrl: '',
 };
 const ctx = { image: 'auth-builder:1.0', containerName: 'drover-builder-1', runId: '1', uid: 1001, gid: 118 };
 
 describe('setup-builder plan', () => {
-  it('runs as the runner user with the workspace mounted at the source path', () => {
-    const { args } = runArgs(cfg, ctx);
+  it('runs as the runner user with the workspace mounted at the source path, removed when done', () => {
+    const spec = buildContainer(job, ctx);
+    expect(spec).toMatchObject({ image: 'auth-builder:1.0', user: '1001:118', workdir: '/workspace', ephemeral: true, name: 'drover-builder-1' });
+    expect(spec.volumes).toContain('/ws:/workspace');
+    expect(spec.labels).toEqual({ 'io.drover.action': 'setup-builder', 'io.drover.run': '1' });
+    const args = runArgv(spec, '/tmp/x/env');
     expect(args.slice(0, 3)).toEqual(['run', '--rm', '--init']);
-    expect(args).toContain('1001:118');
-    expect(args).toContain('/ws:/workspace');
     expect(args.at(-1)).toBe('auth-builder:1.0');
-    expect(args.join(' ')).toContain('--workdir /workspace');
   });
 
-  it('passes environment values through the CLI environment, never argv', () => {
-    const { args, env } = runArgs(cfg, ctx);
+  it('gives environment values to the container through an env file, never argv', () => {
+    const spec = buildContainer(job, ctx);
+    expect(spec.env).toMatchObject({ TOKEN: 'secret-value', SOURCE_PATH: '/workspace', HOME: '/tmp/home', CI: 'true' });
+    const args = runArgv(spec, '/tmp/x/env');
     expect(args.join(' ')).not.toContain('secret-value');
-    expect(args).toContain('TOKEN');
-    expect(env.TOKEN).toBe('secret-value');
-    expect(env.SOURCE_PATH).toBe('/workspace');
+    expect(args.join(' ')).not.toContain('TOKEN');
+    expect(args.join(' ')).toContain('--env-file /tmp/x/env');
   });
 
   it('mounts a CA bundle read-only and points common tools at it', () => {
-    const { args, env } = runArgs(cfg, ctx);
-    expect(args).toContain(`/etc/ssl/certs/ca-certificates.crt:${CA_PATH}:ro`);
-    expect(env.NODE_EXTRA_CA_CERTS).toBe(CA_PATH);
-    expect(env.npm_config_cafile).toBe(CA_PATH);
-    expect(args).toContain('/ws/cache:/cache:ro');
+    const spec = buildContainer(job, ctx);
+    expect(spec.volumes).toContain(`/etc/ssl/certs/ca-certificates.crt:${CA_PATH}:ro`);
+    expect(spec.env?.NODE_EXTRA_CA_CERTS).toBe(CA_PATH);
+    expect(spec.env?.npm_config_cafile).toBe(CA_PATH);
+    expect(spec.volumes).toContain('/ws/cache:/cache:ro');
   });
 
   it('runs a script with sh -e -c in place of the entrypoint, and honours an explicit user', () => {
-    const { args } = runArgs({ ...cfg, run: 'npm test', user: 'root' }, ctx);
-    expect(args.slice(-6)).toEqual(['--entrypoint', 'sh', 'auth-builder:1.0', '-e', '-c', 'npm test']);
-    expect(args).toContain('root');
+    const spec = buildContainer({ ...job, script: 'npm test', user: 'root' }, ctx);
+    expect(runArgv(spec).slice(-6)).toEqual(['--entrypoint', 'sh', 'auth-builder:1.0', '-e', '-c', 'npm test']);
+    expect(spec.user).toBe('root');
   });
 
   it('hashes the Dockerfile, its context and build args', () => {
@@ -66,7 +60,9 @@ describe('setup-builder plan', () => {
   });
 
   it('builds with buildx, labelled with the hash, build arg values kept off argv', () => {
-    const args = buildArgs({ ...cfg, buildArgs: { NODE_MAJOR: '20' } }, 'b:1', 'abc');
-    expect(args).toEqual(['buildx', 'build', '--load', '--file', '/ws/builder/Dockerfile', '--tag', 'b:1', '--label', 'io.drover.builder.hash=abc', '--build-arg', 'NODE_MAJOR', '/ws/builder']);
+    const spec = builderBuild({ image: '', dockerfile: '/ws/builder/Dockerfile', context: '/ws/builder', buildArgs: { NODE_MAJOR: '20' } }, 'b:1', 'abc');
+    expect(buildArgv(spec, '/t/iid')).toEqual([
+      'buildx', 'build', '--load', '--iidfile', '/t/iid', '--file', '/ws/builder/Dockerfile', '--tag', 'b:1', '--label', 'io.drover.builder.hash=abc', '--build-arg', 'NODE_MAJOR', '/ws/builder',
+    ]);
   });
 });

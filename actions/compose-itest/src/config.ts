@@ -1,33 +1,11 @@
 /** compose-itest's inputs, read and validated before anything starts. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as input from '../../shared/inputs';
-import { InputError } from '../../shared/inputs';
+import contract from '../action.yml';
+import { InputError, Inputs, insideRoot, rejectReservedEnv } from '../../shared/inputs';
 import { parseChecks, type Check } from './checks';
 import { PROJECT_RE } from './project';
 import { parsePortWait, type PortWait } from './readiness';
-
-export const INPUTS = [
-  'compose-files',
-  'project-name',
-  'instance',
-  'env',
-  'services',
-  'pull',
-  'build',
-  'wait-timeout',
-  'wait-for',
-  'rewrite-ports',
-  'run',
-  'test-service',
-  'checks',
-  'test-timeout-minutes',
-  'keep-on-failure',
-  'down-timeout',
-  'compose-version',
-  'compose-plugin-version',
-  'compose-plugin-url',
-] as const;
 
 export interface Config {
   root: string;
@@ -41,7 +19,7 @@ export interface Config {
   waitTimeoutSeconds: number;
   waitFor: PortWait[];
   rewritePorts: boolean;
-  run: string;
+  script: string;
   testService: string;
   checks: Check[];
   testTimeoutMinutes: number;
@@ -53,11 +31,9 @@ export interface Config {
 
 const SERVICE_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-export async function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || process.cwd())): Promise<Config> {
-  input.rejectUnknown(INPUTS);
-  const given = input.list('compose-files', { commas: false });
-  const files = (given.length ? given : ['docker-compose.yml']).map((f) => {
-    const abs = input.insideRoot('compose-files', f, root);
+export async function readConfig(root: string, input = new Inputs(contract)): Promise<Config> {
+  const files = input.list('compose-files', { commas: false }).map((f) => {
+    const abs = insideRoot('compose-files', f, root);
     if (!fs.existsSync(abs)) throw new InputError('compose-files', f, 'compose files that exist inside the workspace');
     return abs;
   });
@@ -75,7 +51,7 @@ export async function readConfig(root = path.resolve(process.env.GITHUB_WORKSPAC
     }
   }
   const env = input.keyValues('env');
-  input.rejectReservedEnv('env', env);
+  rejectReservedEnv('env', env);
   return {
     root,
     files,
@@ -83,20 +59,20 @@ export async function readConfig(root = path.resolve(process.env.GITHUB_WORKSPAC
     instance: input.string('instance', { pattern: /^[a-zA-Z0-9_-]{0,20}$/, accepted: 'up to 20 letters, digits, - and _' }),
     env,
     services,
-    pull: input.choice('pull', ['missing', 'always', 'never'] as const, 'missing'),
-    build: input.boolean('build', false),
-    waitTimeoutSeconds: input.integer('wait-timeout', { default: 120, min: 1, max: 3600 }),
+    pull: input.choice('pull', ['missing', 'always', 'never'] as const),
+    build: input.boolean('build'),
+    waitTimeoutSeconds: input.integer('wait-timeout', { min: 1, max: 3600 }),
     waitFor,
-    rewritePorts: input.boolean('rewrite-ports', false),
-    run: input.string('run', { multiline: true, accepted: 'a bash script' }),
+    rewritePorts: input.boolean('rewrite-ports'),
+    script: input.string('run', { multiline: true, accepted: 'a bash script' }),
     testService: input.string('test-service', { pattern: SERVICE_RE, accepted: 'a service name' }),
     checks,
-    testTimeoutMinutes: input.integer('test-timeout-minutes', { default: 30, min: 1, max: 360 }),
-    keepOnFailure: input.boolean('keep-on-failure', false),
-    downTimeoutSeconds: input.integer('down-timeout', { default: 0, min: 0, max: 600 }),
-    composeVersion: input.choice('compose-version', ['auto', 'v2', 'v1'] as const, 'auto'),
+    testTimeoutMinutes: input.integer('test-timeout-minutes', { min: 1, max: 360 }),
+    keepOnFailure: input.boolean('keep-on-failure'),
+    downTimeoutSeconds: input.integer('down-timeout', { min: 0, max: 600 }),
+    composeVersion: input.choice('compose-version', ['auto', 'v2', 'v1'] as const),
     composePlugin: {
-      version: input.string('compose-plugin-version', { default: '2.32.1', pattern: /^\d+\.\d+\.\d+$/, accepted: 'a version such as 2.32.1' }),
+      version: input.string('compose-plugin-version', { pattern: /^\d+\.\d+\.\d+$/, accepted: 'a version such as 2.32.1' }),
       url: input.string('compose-plugin-url', { pattern: /^https?:\/\/\S+$/, accepted: 'an http(s) URL' }),
     },
   };

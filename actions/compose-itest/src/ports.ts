@@ -2,7 +2,7 @@
  * Fixed host ports (`9000:9000`) collide when one compose file runs several times on a host.
  * In the resolved model they are published without a host port, so Docker picks a free one.
  */
-import type { ComposeModel } from './compose';
+import type { ComposeModel } from '../../shared/compose';
 
 export interface Rewrite {
   service: string;

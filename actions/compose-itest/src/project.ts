@@ -1,6 +1,6 @@
 /** Project names and endpoints: what makes one run's environment its own and tells tests where it is. */
 import { randomBytes } from 'node:crypto';
-import type { ContainerState } from './compose';
+import type { ContainerState } from '../../shared/compose';
 
 export const PROJECT_RE = /^[a-z0-9][a-z0-9_-]*$/;
 
@@ -21,8 +21,13 @@ export interface Endpoint {
   url: string;
 }
 
+export interface Endpoints {
+  byService: Record<string, Record<string, Endpoint>>;
+  env: Record<string, string>;
+}
+
 /** Published ports per service, as `{service: {containerPort: endpoint}}` and as environment variables. */
-export function endpoints(containers: readonly ContainerState[]): { byService: Record<string, Record<string, Endpoint>>; env: Record<string, string> } {
+export function endpoints(containers: readonly ContainerState[]): Endpoints {
   const byService: Record<string, Record<string, Endpoint>> = {};
   const env: Record<string, string> = {};
   for (const c of [...containers].sort((a, b) => a.name.localeCompare(b.name)))

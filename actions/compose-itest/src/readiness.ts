@@ -2,10 +2,10 @@
  * Waiting until the environment is ready, driven by Docker's own events: every container event
  * of the project triggers a fresh look at its containers, so a change is seen when it happens.
  */
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PROJECT_LABEL, type Compose, type ContainerState } from './compose';
+import { PROJECT_LABEL, type Compose, type ContainerState } from '../../shared/compose';
+import { events } from '../../shared/docker';
 import type { Endpoint } from './project';
 
 export interface Verdict {
@@ -45,17 +45,16 @@ export class NotReadyError extends Error {
 }
 
 export async function waitUntilReady(compose: Compose, services: readonly string[], deadline: number, signal: AbortSignal): Promise<ContainerState[]> {
-  const events = spawn('docker', ['events', '--filter', `label=${PROJECT_LABEL}=${compose.project}`, '--filter', 'type=container', '--format', '{{.Status}}'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
   // An event that arrives while the containers are being read must not be lost: it marks the
   // state as changed, and the loop reads again before it waits.
   const seen = { changed: false };
   let wake = () => {};
-  events.stdout.on('data', () => {
+  const onEvent = () => {
     seen.changed = true;
     wake();
-  });
+  };
+  const watcher = events([`label=${PROJECT_LABEL}=${compose.project}`, 'type=container'], onEvent, signal);
+  signal.addEventListener('abort', onEvent, { once: true });
   try {
     for (;;) {
       signal.throwIfAborted();
@@ -79,11 +78,11 @@ export async function waitUntilReady(compose: Compose, services: readonly string
           clearTimeout(timer);
           resolve();
         };
-        signal.addEventListener('abort', () => wake(), { once: true });
       });
     }
   } finally {
-    events.kill();
+    signal.removeEventListener('abort', onEvent);
+    watcher.stop();
   }
 }
 

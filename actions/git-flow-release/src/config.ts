@@ -1,30 +1,8 @@
 /** git-flow-release's inputs, read and validated before anything touches the repository. */
-import * as path from 'node:path';
-import * as input from '../../shared/inputs';
-import { InputError } from '../../shared/inputs';
+import contract from '../action.yml';
+import { InputError, Inputs, insideRoot } from '../../shared/inputs';
 import { BUMPS, isValidRefPart } from './version';
 import semver from 'semver';
-
-export const INPUTS = [
-  'operation',
-  'version',
-  'path',
-  'remote',
-  'master-branch',
-  'develop-branch',
-  'release-prefix',
-  'hotfix-prefix',
-  'version-tag-prefix',
-  'version-files',
-  'version-patterns',
-  'tag-message',
-  'push',
-  'unshallow',
-  'user-name',
-  'user-email',
-  'github-release',
-  'github-token',
-] as const;
 
 export const OPERATIONS = ['release-start', 'release-finish', 'release', 'hotfix-start', 'hotfix-finish'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -50,16 +28,15 @@ export interface Config {
   githubToken: string;
 }
 
-function branch(name: string, opts: { prefix?: boolean } = {}): string {
+function branch(input: Inputs, name: string, opts: { prefix?: boolean } = {}): string {
   const value = input.raw(name);
   if (value && !isValidRefPart(value, opts))
     throw new InputError(name, value, opts.prefix ? 'a branch name prefix such as release/ (no spaces, .., ~^:?*[\\)' : 'a valid branch name (no spaces, .., ~^:?*[\\)');
   return value;
 }
 
-export function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || process.cwd())): Config {
-  input.rejectUnknown(INPUTS);
-  const operation = input.choice('operation', OPERATIONS, 'release');
+export function readConfig(root: string, input = new Inputs(contract)): Config {
+  const operation = input.choice('operation', OPERATIONS);
   const version = input.string('version', { accepted: `a semantic version such as 1.2.0, or ${BUMPS.join(', ')}` });
   if (version && !(BUMPS as readonly string[]).includes(version) && !semver.valid(version.replace(/^v(?=\d)/, '')))
     throw new InputError('version', version, `a semantic version such as 1.2.0, or ${BUMPS.join(', ')}`);
@@ -77,12 +54,12 @@ export function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || p
       pattern = undefined;
     }
     if (!file || !pattern || !/\((?!\?)/.test(pattern.source)) throw new InputError('version-patterns', line, 'file=regex lines whose regex has one capture group for the version');
-    input.insideRoot('version-patterns', file, root);
+    insideRoot('version-patterns', file, root);
     return { file, pattern };
   });
   const versionFiles = input.list('version-files');
-  for (const f of versionFiles) input.insideRoot('version-files', f, root);
-  const githubRelease = input.boolean('github-release', false);
+  for (const f of versionFiles) insideRoot('version-files', f, root);
+  const githubRelease = input.boolean('github-release');
   const githubToken = input.string('github-token', { secret: true, accepted: 'a token that may create releases' });
   if (githubRelease && !githubToken) throw new InputError('github-token', '', 'a token that may create releases (github-release is true)', true);
   if (githubRelease && operation.endsWith('-start')) throw new InputError('github-release', 'true', 'false for a start: a release is created when a version is finished');
@@ -91,21 +68,21 @@ export function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || p
     githubToken,
     operation,
     version,
-    repo: input.workspacePath('path', root, { default: '.' }),
-    remote: input.string('remote', { default: 'origin', pattern: /^[A-Za-z0-9._-]+$/, accepted: 'a remote name' }),
-    master: branch('master-branch'),
-    develop: branch('develop-branch'),
-    releasePrefix: branch('release-prefix', { prefix: true }) || undefined,
-    hotfixPrefix: branch('hotfix-prefix', { prefix: true }) || undefined,
+    repo: input.workspacePath('path', root),
+    remote: input.string('remote', { pattern: /^[A-Za-z0-9._][A-Za-z0-9._-]*$/, accepted: 'a remote name (letters, digits, . _ -, not starting with -)' }),
+    master: branch(input, 'master-branch'),
+    develop: branch(input, 'develop-branch'),
+    releasePrefix: branch(input, 'release-prefix', { prefix: true }) || undefined,
+    hotfixPrefix: branch(input, 'hotfix-prefix', { prefix: true }) || undefined,
     tagPrefix: tagPrefixRaw === 'none' ? '' : tagPrefixRaw || undefined,
     versionFiles,
     versionPatterns,
     tagMessage: input.string('tag-message', { multiline: true, accepted: 'a tag message' }),
-    push: input.boolean('push', true),
-    unshallow: input.boolean('unshallow', true),
+    push: input.boolean('push'),
+    unshallow: input.boolean('unshallow'),
     identity: {
-      name: input.string('user-name', { default: 'github-actions[bot]', accepted: 'a git user name' }),
-      email: input.string('user-email', { default: '41898282+github-actions[bot]@users.noreply.github.com', accepted: 'a git e-mail address' }),
+      name: input.string('user-name', { accepted: 'a git user name' }),
+      email: input.string('user-email', { accepted: 'a git e-mail address' }),
     },
   };
 }

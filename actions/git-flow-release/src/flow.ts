@@ -6,10 +6,10 @@
 import * as core from '@actions/core';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { escapeLog } from '../../shared/exec';
 import type { Git } from '../../shared/git';
-import type { Config } from './config';
-import { branchTip, checkout, PreflightError, requireCleanTree, tagNames, type Flow } from './repository';
-import { bumpByPattern, bumpPackageJson, latestRelease, nextVersion } from './version';
+import { branchTip, PreflightError, requireCleanTree, type Flow } from './repository';
+import { bumpByPattern, bumpPackageJson, latestRelease, nextVersion, versionOfBranch } from './version';
 
 export type Kind = 'release' | 'hotfix';
 
@@ -32,36 +32,52 @@ function names(flow: Flow, kind: Kind, version: string) {
 }
 
 async function branchesWithPrefix(git: Git, remote: string, prefix: string): Promise<string[]> {
-  const refs = await git.out(['for-each-ref', '--format=%(refname)', `refs/heads/${prefix}`, `refs/remotes/${remote}/${prefix}`]);
-  return [...new Set(refs.split('\n').filter(Boolean).map((r) => r.replace(/^refs\/heads\//, '').replace(new RegExp(`^refs/remotes/${remote}/`), '')))];
+  const refs = await git.refNames([`refs/heads/${prefix}`, `refs/remotes/${remote}/${prefix}`]);
+  const local = 'refs/heads/';
+  const tracking = `refs/remotes/${remote}/`;
+  return [...new Set(refs.map((r) => (r.startsWith(local) ? r.slice(local.length) : r.startsWith(tracking) ? r.slice(tracking.length) : r)))];
+}
+
+/** What a start needs: the version asked for, and the files that carry it. */
+export interface StartOptions {
+  version: string;
+  repo: string;
+  versionFiles: string[];
+  versionPatterns: { file: string; pattern: RegExp }[];
+}
+
+/** What a finish needs besides the repository. */
+export interface FinishOptions {
+  tagMessage: string;
+  push: boolean;
 }
 
 /** Creates the branch from its base and commits the version bump; pushes nothing. */
-export async function start(git: Git, flow: Flow, cfg: Config, kind: Kind): Promise<Result> {
+export async function start(git: Git, flow: Flow, opts: StartOptions, kind: Kind): Promise<Result> {
   await requireCleanTree(git);
-  const version = nextVersion(cfg.version, latestRelease(await tagNames(git), flow.tagPrefix)?.version);
+  const version = nextVersion(opts.version, latestRelease(await git.tags(), flow.tagPrefix)?.version);
   const { branch, tag, base } = names(flow, kind, version);
   const baseTip = await branchTip(git, flow.remote, base);
   if (!baseTip) throw new PreflightError(`The ${base} branch exists neither locally nor on ${flow.remote}`);
-  if (await git.commit(`refs/tags/${tag}`)) throw new PreflightError(`The tag ${tag} already exists: ${version} was released before`);
+  if (await git.resolve(`refs/tags/${tag}`)) throw new PreflightError(`The tag ${tag} already exists: ${version} was released before`);
   const open = await branchesWithPrefix(git, flow.remote, kind === 'release' ? flow.releasePrefix : flow.hotfixPrefix);
   if (open.includes(branch)) throw new PreflightError(`The branch ${branch} already exists`);
   if (open.length) throw new PreflightError(`A ${kind} is already open (${open.join(', ')}): finish it first`);
 
-  await git.out(['checkout', '--quiet', '-b', branch, baseTip]);
+  await git.checkoutBranch(branch, baseTip);
   const steps = [`created ${branch} from ${base}`];
-  const bumped = bumpFiles(cfg, path.resolve(cfg.repo), version);
+  const bumped = bumpFiles(opts, path.resolve(opts.repo), version);
   if (bumped.length) {
-    await git.out(['add', '--', ...bumped]);
-    await git.out(['commit', '--quiet', '-m', `Bump version to ${version}`]);
+    await git.add(bumped);
+    await git.commit(`Bump version to ${version}`);
     steps.push(`bumped ${bumped.join(', ')} to ${version}`);
   }
   return { version, tag, branch, master: '', develop: '', notes: '', steps };
 }
 
 /** The files given, or package.json and VERSION where they exist, set to the version. */
-function bumpFiles(cfg: Config, repo: string, version: string): string[] {
-  const files = cfg.versionFiles.length ? cfg.versionFiles : ['package.json', 'package-lock.json', 'VERSION'].filter((f) => fs.existsSync(path.join(repo, f)));
+function bumpFiles(opts: StartOptions, repo: string, version: string): string[] {
+  const files = opts.versionFiles.length ? opts.versionFiles : ['package.json', 'package-lock.json', 'VERSION'].filter((f) => fs.existsSync(path.join(repo, f)));
   const changed: string[] = [];
   const write = (file: string, next: (text: string) => string) => {
     const abs = path.join(repo, file);
@@ -74,7 +90,7 @@ function bumpFiles(cfg: Config, repo: string, version: string): string[] {
     }
   };
   for (const file of files) write(file, (t) => (/\.json$/.test(file) ? bumpPackageJson(t, version) : `${version}\n`));
-  for (const { file, pattern } of cfg.versionPatterns)
+  for (const { file, pattern } of opts.versionPatterns)
     write(file, (t) => {
       try {
         return bumpByPattern(t, pattern, version);
@@ -85,30 +101,31 @@ function bumpFiles(cfg: Config, repo: string, version: string): string[] {
   return changed;
 }
 
-async function merge(git: Git, what: string, into: string, message: string): Promise<void> {
-  const res = await git.run(['merge', '--no-ff', '--no-edit', '-m', message, what]);
-  if (res.code === 0) return;
-  const conflicts = (await git.out(['diff', '--name-only', '--diff-filter=U'])).split('\n').filter(Boolean);
-  await git.run(['merge', '--abort']);
-  if (conflicts.length)
+/**
+ * Merges `commit` (named `what` for people) into the checked-out `into`; a conflict aborts the
+ * merge and says how to resolve it by hand.
+ */
+async function merge(git: Git, commit: string, what: string, into: string, message: string, advice: string): Promise<void> {
+  const res = await git.merge(commit, message);
+  if (res.ok) return;
+  if (res.conflicts.length)
     throw new Error(
-      `Merging ${what} into ${into} conflicts in: ${conflicts.join(', ')}. The merge was aborted and nothing was pushed: the remote is unchanged. ` +
-        `Merge ${what} into ${into} by hand, push ${into}, then run the finish again.`,
+      `Merging ${what} into ${into} conflicts in: ${res.conflicts.map(escapeLog).join(', ')}. The merge was aborted and nothing was pushed: the remote is unchanged. ${advice}`,
     );
-  throw new Error(`Merging ${what} into ${into} failed: ${res.tail.at(-1) ?? ''}`);
+  throw new Error(`Merging ${what} into ${into} failed: ${res.detail}`);
 }
 
 /**
  * Merges the branch into master (--no-ff), tags that merge (annotated), merges the tag back into
  * develop, then pushes master, develop, the tag and the branch deletion in one atomic push.
  */
-export async function finish(git: Git, flow: Flow, cfg: Config, kind: Kind, version?: string): Promise<Result> {
+export async function finish(git: Git, flow: Flow, opts: FinishOptions, kind: Kind, version?: string): Promise<Result> {
   await requireCleanTree(git);
   const prefix = kind === 'release' ? flow.releasePrefix : flow.hotfixPrefix;
   if (!version) {
     const open = await branchesWithPrefix(git, flow.remote, prefix);
     if (open.length !== 1) throw new PreflightError(open.length ? `Several ${kind} branches are open (${open.join(', ')}): give the version` : `No ${kind} branch (${prefix}*) is open`);
-    version = open[0]!.slice(prefix.length);
+    version = versionOfBranch(open[0]!, prefix);
   } else version = nextVersion(version, undefined);
   const { branch, tag } = names(flow, kind, version);
 
@@ -117,8 +134,8 @@ export async function finish(git: Git, flow: Flow, cfg: Config, kind: Kind, vers
   const developTip = await branchTip(git, flow.remote, flow.develop);
   if (!masterTip || !developTip) throw new PreflightError(`The ${!masterTip ? flow.master : flow.develop} branch exists neither locally nor on ${flow.remote}`);
   const tip = await branchTip(git, flow.remote, branch);
-  const remoteBranch = await git.commit(`refs/remotes/${flow.remote}/${branch}`);
-  const tagged = await git.commit(`refs/tags/${tag}`);
+  const remoteBranch = await git.resolve(`refs/remotes/${flow.remote}/${branch}`);
+  const tagged = await git.resolve(`refs/tags/${tag}`);
   if (!tip) {
     if (tagged && (await git.isAncestor(tagged, masterTip)) && (await git.isAncestor(tagged, developTip))) {
       core.info(`${tag} is already finished: ${flow.master} and ${flow.develop} contain it`);
@@ -126,55 +143,60 @@ export async function finish(git: Git, flow: Flow, cfg: Config, kind: Kind, vers
     }
     throw new PreflightError(`The branch ${branch} exists neither locally nor on ${flow.remote}`);
   }
-  if (tagged && (await git.commit(`${tag}^2`)) !== tip)
+  if (tagged && (await git.resolve(`refs/tags/${tag}^2`)) !== tip)
     throw new PreflightError(`The tag ${tag} already exists and does not point to the merge of ${branch}: nothing was changed`);
   if (kind === 'hotfix' && !tagged && (await git.isAncestor(tip, masterTip)))
     throw new PreflightError(`${branch} has no commits beyond ${flow.master}: there is nothing to release`);
-  const previous = latestRelease((await tagNames(git)).filter((t) => t !== tag), flow.tagPrefix);
-  const notes = await git.out(['log', '--no-merges', '--format=- %s (%h)', previous ? `${previous.tag}..${tip}` : tip]);
+  const previous = latestRelease((await git.tags()).filter((t) => t !== tag), flow.tagPrefix);
+  const notes = (await git.commits(previous ? `refs/tags/${previous.tag}..${tip}` : tip)).map((c) => `- ${c.subject} (${c.hash})`).join('\n');
 
   const steps: string[] = [];
-  await checkout(git, flow.master, masterTip);
+  await git.checkoutBranch(flow.master, masterTip);
   if (await git.isAncestor(tip, 'HEAD')) steps.push(`${branch} already merged into ${flow.master}`);
   else {
-    await merge(git, branch, flow.master, `Merge branch '${branch}'`);
+    // The branch by its commit: in a CI checkout it exists only as the remote's.
+    await merge(git, tip, branch, flow.master, `Merge branch '${branch}'`,
+      // Resolved on the branch, the finish still updates master, develop and the tag in one push.
+      `Merge ${flow.master} into ${branch} by hand, resolve the conflict there, push ${branch}, then run the finish again.`);
     steps.push(`merged ${branch} into ${flow.master} (--no-ff)`);
   }
   if (tagged) steps.push(`${tag} already tagged`);
   else {
-    const message = cfg.tagMessage || `${kind === 'release' ? 'Release' : 'Hotfix'} ${version}${notes ? `\n\n${notes}` : ''}`;
-    await git.out(['tag', '--annotate', '--message', message, tag, flow.master]);
+    const message = opts.tagMessage || `${kind === 'release' ? 'Release' : 'Hotfix'} ${version}${notes ? `\n\n${notes}` : ''}`;
+    await git.tagAnnotated(tag, message, 'HEAD');
     steps.push(`tagged ${tag} on ${flow.master}`);
   }
-  await checkout(git, flow.develop, developTip);
-  if (await git.isAncestor(tag, 'HEAD')) steps.push(`${flow.develop} already contains ${tag}`);
+  await git.checkoutBranch(flow.develop, developTip);
+  if (await git.isAncestor(`refs/tags/${tag}`, 'HEAD')) steps.push(`${flow.develop} already contains ${tag}`);
   else {
-    await merge(git, tag, flow.develop, `Merge tag '${tag}' into ${flow.develop}`);
+    // What the user can merge by hand is the branch: the tag is not pushed yet.
+    await merge(git, `refs/tags/${tag}`, branch, flow.develop, `Merge tag '${tag}' into ${flow.develop}`,
+      `Merge ${branch} into ${flow.develop} by hand, push ${flow.develop}, then run the finish again.`);
     steps.push(`merged ${tag} into ${flow.develop}`);
   }
 
-  if (cfg.push) {
+  if (opts.push) {
     const refspecs = [`refs/heads/${flow.master}:refs/heads/${flow.master}`, `refs/heads/${flow.develop}:refs/heads/${flow.develop}`, `refs/tags/${tag}:refs/tags/${tag}`];
     if (remoteBranch) refspecs.push(`:refs/heads/${branch}`);
     await push(git, flow.remote, refspecs);
     steps.push(`pushed ${flow.master}, ${flow.develop} and ${tag}${remoteBranch ? `, deleted ${branch} on ${flow.remote}` : ''} (atomic)`);
   }
-  if (await git.commit(`refs/heads/${branch}`)) {
-    await git.out(['branch', '--quiet', '-D', branch]);
+  if (await git.resolve(`refs/heads/${branch}`)) {
+    await git.deleteBranch(branch);
     steps.push(`deleted ${branch} locally`);
   }
-  return { version, tag, branch, master: await git.commit(flow.master), develop: await git.commit(flow.develop), notes, steps };
+  return { version, tag, branch, master: await git.resolve(`refs/heads/${flow.master}`), develop: await git.resolve(`refs/heads/${flow.develop}`), notes, steps };
 }
 
 /** One atomic push, never forced; a refusal says why and that nothing was pushed. */
 export async function push(git: Git, remote: string, refspecs: string[]): Promise<void> {
-  const res = await git.run(['push', '--atomic', '--porcelain', remote, ...refspecs], { timeoutMs: 300_000 });
+  const res = await git.push(remote, refspecs, { atomic: true });
   if (res.code === 0) return;
   const text = res.tail.join('\n');
-  const remoteSays = res.tail.filter((l) => l.startsWith('remote:')).join('\n');
+  const remoteSays = res.tail.filter((l) => l.startsWith('remote:')).map(escapeLog).join('\n');
   if (/pre-receive hook declined|hook declined|protected branch|GH006|GH013|denied/i.test(text))
     throw new Error(`${remote} refused the push (a pre-receive hook or branch protection); it was atomic, so nothing was pushed.${remoteSays ? `\n${remoteSays}` : ''}`);
   if (/non-fast-forward|fetch first|stale info|\[rejected\]/.test(text))
     throw new Error(`${remote} moved on while this ran (a non-fast-forward push was refused; nothing was pushed). Run again to include the new commits.`);
-  throw new Error(`git push to ${remote} failed; nothing was pushed:\n${res.tail.slice(-5).join('\n')}`);
+  throw new Error(`git push to ${remote} failed; nothing was pushed:\n${res.tail.slice(-5).map(escapeLog).join('\n')}`);
 }

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { runAction } from '../../shared/action';
+import { readContext } from '../../shared/context';
 import { Git } from '../../shared/git';
 import { writeSummary } from '../../shared/summary';
 import { readConfig } from './config';
@@ -8,7 +9,8 @@ import { fetchAll, readFlow } from './repository';
 import { createRelease, releaseRequest } from './github-release';
 
 async function main(signal: AbortSignal): Promise<void> {
-  const cfg = readConfig();
+  const ctx = readContext();
+  const cfg = readConfig(ctx.workspace);
   const git = new Git(cfg.repo, cfg.identity);
   core.startGroup('Preflight: fetch and read the git-flow configuration');
   await fetchAll(git, cfg.remote, cfg.unshallow).finally(() => core.endGroup());
@@ -30,7 +32,7 @@ async function main(signal: AbortSignal): Promise<void> {
   } else result = await finish(git, flow, cfg, kind, cfg.version || undefined);
 
   if (cfg.githubRelease && result.master) {
-    const url = await createRelease(cfg.githubToken, releaseRequest(process.env.GITHUB_REPOSITORY ?? '', result.tag, result.version, result.notes), signal);
+    const url = await createRelease(cfg.githubToken, releaseRequest(ctx.repository, result.tag, result.version, result.notes), signal);
     result.steps.push(`created the GitHub Release ${url}`);
     core.setOutput('release-url', url);
   }

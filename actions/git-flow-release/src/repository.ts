@@ -3,8 +3,8 @@
  * `git flow init` wrote them), and the checks that must pass before anything changes.
  */
 import * as core from '@actions/core';
-import { Git } from '../../shared/git';
-import type { Config } from './config';
+import { escapeLog } from '../../shared/exec';
+import type { Git } from '../../shared/git';
 
 export interface Flow {
   remote: string;
@@ -19,10 +19,20 @@ export class PreflightError extends Error {
   override name = 'PreflightError';
 }
 
-export async function readFlow(git: Git, cfg: Config): Promise<Flow> {
+/** The inputs that override git-flow's configuration; empty or undefined: from `gitflow.*`, else AVH's defaults. */
+export interface FlowSettings {
+  remote: string;
+  master: string;
+  develop: string;
+  releasePrefix?: string;
+  hotfixPrefix?: string;
+  tagPrefix?: string;
+}
+
+export async function readFlow(git: Git, cfg: FlowSettings): Promise<Flow> {
   const conf = async (key: string, fallback: string) => (await git.config(key)) ?? fallback;
   let master = cfg.master || (await git.config('gitflow.branch.master')) || '';
-  if (!master) master = (await git.commit(`refs/remotes/${cfg.remote}/main`)) ? 'main' : 'master';
+  if (!master) master = (await git.resolve(`refs/remotes/${cfg.remote}/main`)) ? 'main' : 'master';
   return {
     remote: cfg.remote,
     master,
@@ -35,23 +45,23 @@ export async function readFlow(git: Git, cfg: Config): Promise<Flow> {
 
 /** Fetches branches and tags; a shallow clone is deepened, or refused with the fix. */
 export async function fetchAll(git: Git, remote: string, unshallow: boolean): Promise<void> {
-  if ((await git.out(['rev-parse', '--is-shallow-repository'])) === 'true') {
+  if (await git.isShallow()) {
     if (!unshallow)
       throw new PreflightError('The repository is a shallow clone: git-flow needs the whole history. Check out with fetch-depth: 0, or set unshallow: true');
     core.info('Shallow clone: fetching the whole history');
-    await git.out(['fetch', '--unshallow', '--no-tags', remote]);
+    await git.unshallow(remote);
   }
-  await git.out(['fetch', '--prune', '--no-tags', remote, `+refs/heads/*:refs/remotes/${remote}/*`]);
-  const tags = await git.run(['fetch', '--no-tags', remote, 'refs/tags/*:refs/tags/*']);
+  await git.fetchBranches(remote);
+  const tags = await git.fetchTags(remote);
   if (tags.code !== 0) {
     const clash = tags.tail.find((l) => /would clobber existing tag/.test(l));
-    throw new PreflightError(clash ? `A local tag differs from the remote's: ${clash.trim()}` : `git fetch of tags failed: ${tags.tail.at(-1) ?? ''}`);
+    throw new PreflightError(clash ? `A local tag differs from the remote's: ${escapeLog(clash.trim())}` : `git fetch of tags failed: ${escapeLog(tags.tail.at(-1) ?? '')}`);
   }
 }
 
 export async function requireCleanTree(git: Git): Promise<void> {
-  const status = await git.out(['status', '--porcelain', '--untracked-files=no']);
-  if (status) throw new PreflightError(`The working tree has uncommitted changes:\n${status}`);
+  const changes = await git.changes();
+  if (changes.length) throw new PreflightError(`The working tree has uncommitted changes:\n${changes.map(escapeLog).join('\n')}`);
 }
 
 /**
@@ -59,8 +69,8 @@ export async function requireCleanTree(git: Git): Promise<void> {
  * remote's), else the remote's. Returns the commit, or '' when neither exists.
  */
 export async function branchTip(git: Git, remote: string, branch: string): Promise<string> {
-  const local = await git.commit(`refs/heads/${branch}`);
-  const remoteTip = await git.commit(`refs/remotes/${remote}/${branch}`);
+  const local = await git.resolve(`refs/heads/${branch}`);
+  const remoteTip = await git.resolve(`refs/remotes/${remote}/${branch}`);
   if (local && remoteTip && local !== remoteTip && !(await git.isAncestor(remoteTip, local)))
     throw new PreflightError(
       (await git.isAncestor(local, remoteTip))
@@ -68,14 +78,4 @@ export async function branchTip(git: Git, remote: string, branch: string): Promi
         : `The local ${branch} and ${remote}/${branch} have diverged`,
     );
   return local || remoteTip;
-}
-
-/** Checks out `branch` at `tip`, creating the local branch from the remote's when needed. */
-export async function checkout(git: Git, branch: string, tip: string): Promise<void> {
-  if (await git.commit(`refs/heads/${branch}`)) await git.out(['checkout', '--quiet', branch]);
-  else await git.out(['checkout', '--quiet', '-b', branch, tip]);
-}
-
-export async function tagNames(git: Git): Promise<string[]> {
-  return (await git.out(['tag', '--list'])).split('\n').filter(Boolean);
 }

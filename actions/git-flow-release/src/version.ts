@@ -21,6 +21,18 @@ export function nextVersion(spec: string, latest: string | undefined): string {
   return v;
 }
 
+/**
+ * The version an open branch names (`release/1.2.0` -> 1.2.0), held to the same rule as the
+ * version input: a branch name is anyone's text, and it becomes a tag and an output.
+ */
+export function versionOfBranch(branch: string, prefix: string): string {
+  const raw = branch.slice(prefix.length);
+  const v = semver.valid(raw.replace(/^v(?=\d)/, ''));
+  if (!v || !/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(raw))
+    throw new Error(`The branch ${JSON.stringify(branch)} does not name a semantic version after ${prefix}: give the version`);
+  return v;
+}
+
 /** package.json (or package-lock.json) with its version set, formatting kept. */
 export function bumpPackageJson(text: string, version: string): string {
   const data = JSON.parse(text) as { version?: string; packages?: Record<string, { version?: string }> };

@@ -1,38 +1,11 @@
-/** push-image's inputs, read and validated before anything is built or pushed. */
+/** push-image's inputs, read and validated against action.yml before anything is built or pushed. */
 import * as core from '@actions/core';
 import * as path from 'node:path';
-import * as input from '../../shared/inputs';
-import { InputError } from '../../shared/inputs';
+import contract from '../action.yml';
+import { InputError, Inputs, LABEL_KEY, insideRoot } from '../../shared/inputs';
 import { IMAGE_REF_ACCEPTED, IMAGE_REF_RE, REPOSITORY_RE, TAG_RE } from '../../shared/image-ref';
+import type { BuildSource } from './plan';
 import type { TagOptions } from './tags';
-
-export const INPUTS = [
-  'images',
-  'context',
-  'dockerfile',
-  'build-args',
-  'target',
-  'labels',
-  'secret-files',
-  'build',
-  'source-image',
-  'push',
-  'tags',
-  'version',
-  'latest',
-  'semver-aliases',
-  'sha-tag',
-  'run-number-branches',
-  'registry',
-  'username',
-  'password',
-  'registry-auth',
-  'logout',
-  'cache-from',
-  'cache-to',
-  'retries',
-  'timeout-minutes',
-] as const;
 
 export interface Login {
   registry: string;
@@ -42,30 +15,24 @@ export interface Login {
 
 export interface Config {
   images: string[];
-  context: string;
-  dockerfile: string;
-  buildArgs: Record<string, string>;
-  target: string;
-  labels: Record<string, string>;
-  secretFiles: Record<string, string>;
-  build: boolean;
+  /** What to build; undefined with `build: false`. */
+  build?: BuildSource;
+  /** The local image to tag and push with `build: false`. */
   sourceImage: string;
+  labels: Record<string, string>;
   push: boolean;
   tagOptions: TagOptions;
   logins: Login[];
   logout: boolean;
-  cacheFrom: string[];
-  cacheTo: string[];
   retries: number;
   timeoutMinutes: number;
 }
 
 const REPOSITORY_ACCEPTED = 'lower-case image repositories such as 127.0.0.1:5000/acme/auth-service, one per line, without tags';
+const REGISTRY_RE = /^[a-zA-Z0-9.-]+(:\d+)?$/;
 
-export async function readConfig(root = path.resolve(process.env.GITHUB_WORKSPACE || process.cwd())): Promise<Config> {
-  input.rejectUnknown(INPUTS);
+export async function readConfig(root: string, input = new Inputs(contract)): Promise<Config> {
   const images = input.list('images');
-  if (!images.length) throw new InputError('images', '', REPOSITORY_ACCEPTED);
   for (const image of images)
     if (!REPOSITORY_RE.test(image) || image.length > 255) throw new InputError('images', image, REPOSITORY_ACCEPTED);
   const tags = input.list('tags');
@@ -73,49 +40,55 @@ export async function readConfig(root = path.resolve(process.env.GITHUB_WORKSPAC
   const password = input.string('password', { secret: true });
   const username = input.string('username');
   if (Boolean(username) !== Boolean(password)) throw new InputError(username ? 'password' : 'username', '', 'username and password together, or neither', true);
-  const build = input.boolean('build', true);
-  const context = input.workspacePath('context', root, { default: '.' });
-  const secretFiles = input.keyValues('secret-files');
-  // A secret file may live outside the workspace (the runner's CA bundle, say); a relative one is inside it.
-  for (const [id, file] of Object.entries(secretFiles)) {
-    if (!/^[a-zA-Z0-9_.-]+$/.test(id)) throw new InputError('secret-files', id, 'ID=path lines with an id of letters, digits, _ . -');
-    secretFiles[id] = path.isAbsolute(file) ? file : input.insideRoot('secret-files', file, root);
-  }
+  const build = input.boolean('build');
   const sourceImage = input.string('source-image', { pattern: IMAGE_REF_RE, accepted: IMAGE_REF_ACCEPTED });
   if (!build && !sourceImage) throw new InputError('source-image', '', `${IMAGE_REF_ACCEPTED}: with build: false, the local image to tag and push`);
-  const registry = input.string('registry', { pattern: /^[a-zA-Z0-9.-]+(:\d+)?$/, accepted: 'a registry host[:port]' });
+  const source = readBuildSource(input, root);
+  const registry = input.string('registry', { pattern: REGISTRY_RE, accepted: 'a registry host[:port]' });
   return {
     images,
-    context,
-    dockerfile: input.workspacePath('dockerfile', root) || path.join(context, 'Dockerfile'),
-    buildArgs: input.keyValues('build-args'),
-    target: input.string('target', { pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, accepted: 'a build stage name' }),
-    labels: input.keyValues('labels', input.LABEL_KEY),
-    secretFiles,
-    build,
+    build: build ? source : undefined,
     sourceImage,
-    push: input.boolean('push', true),
+    labels: input.keyValues('labels', LABEL_KEY),
+    push: input.boolean('push'),
     tagOptions: {
-      latest: input.choice('latest', ['auto', 'true', 'false'] as const, 'auto'),
-      semverAliases: input.boolean('semver-aliases', true),
-      sha: input.boolean('sha-tag', false),
+      latest: input.choice('latest', ['auto', 'true', 'false'] as const),
+      semverAliases: input.boolean('semver-aliases'),
+      sha: input.boolean('sha-tag'),
       runNumberBranches: input.list('run-number-branches'),
       version: input.string('version', { pattern: TAG_RE, accepted: 'a version usable as a tag, such as v1.2.3' }),
       extra: tags,
     },
-    logins: username ? [{ registry: registry || registryOf(images[0]!), username, password }] : await readRegistryAuth(Boolean(registry)),
-    logout: input.boolean('logout', true),
+    logins: username ? [{ registry: registry || registryOf(images[0]!), username, password }] : await readRegistryAuth(input, Boolean(registry)),
+    logout: input.boolean('logout'),
+    retries: input.integer('retries', { min: 0, max: 10 }),
+    timeoutMinutes: input.integer('timeout-minutes', { min: 1, max: 360 }),
+  };
+}
+
+function readBuildSource(input: Inputs, root: string): BuildSource {
+  const context = input.workspacePath('context', root);
+  const secretFiles = input.keyValues('secret-files');
+  // A secret file may live outside the workspace (the runner's CA bundle, say); a relative one is inside it.
+  for (const [id, file] of Object.entries(secretFiles)) {
+    if (!/^[a-zA-Z0-9_.-]+$/.test(id)) throw new InputError('secret-files', id, 'ID=path lines with an id of letters, digits, _ . -');
+    secretFiles[id] = path.isAbsolute(file) ? file : insideRoot('secret-files', file, root);
+  }
+  return {
+    context,
+    dockerfile: input.workspacePath('dockerfile', root) || path.join(context, 'Dockerfile'),
+    buildArgs: input.keyValues('build-args'),
+    target: input.string('target', { pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, accepted: 'a build stage name' }),
+    secretFiles,
     cacheFrom: input.list('cache-from', { commas: false }),
     cacheTo: input.list('cache-to', { commas: false }),
-    retries: input.integer('retries', { default: 3, min: 0, max: 10 }),
-    timeoutMinutes: input.integer('timeout-minutes', { default: 30, min: 1, max: 360 }),
   };
 }
 
 const REGISTRY_AUTH_ACCEPTED = 'a YAML list of {registry, username, password}, instead of registry, username and password';
 
 /** Several registries: `registry-auth` as a YAML list, each password masked as soon as it is read. */
-async function readRegistryAuth(registryGiven: boolean): Promise<Login[]> {
+async function readRegistryAuth(input: Inputs, registryGiven: boolean): Promise<Login[]> {
   const text = input.string('registry-auth', { multiline: true, secret: true });
   if (!text) return [];
   if (registryGiven) throw new InputError('registry-auth', text, REGISTRY_AUTH_ACCEPTED, true);
@@ -130,7 +103,7 @@ async function readRegistryAuth(registryGiven: boolean): Promise<Login[]> {
   return entries.map((e: Record<string, unknown>) => {
     const login = { registry: String(e?.registry ?? ''), username: String(e?.username ?? ''), password: String(e?.password ?? '') };
     if (login.password) core.setSecret(login.password);
-    if (!/^[a-zA-Z0-9.-]+(:\d+)?$/.test(login.registry) || !login.username || !login.password)
+    if (!REGISTRY_RE.test(login.registry) || !login.username || !login.password)
       throw new InputError('registry-auth', text, `${REGISTRY_AUTH_ACCEPTED}; each entry needs all three`, true);
     return login;
   });

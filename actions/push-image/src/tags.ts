@@ -4,7 +4,7 @@
  * flavor latest=auto); on top, `<branch>-<run number>` for chosen branches, and a dispatch version.
  */
 import semver from 'semver';
-import type { GitContext } from './git-context';
+import type { RunnerContext } from '../../shared/context';
 
 export interface TagOptions {
   /** auto: `latest` for a release tag that is not a pre-release; true: always (never for a pre-release); false: never. */
@@ -47,7 +47,7 @@ function semverTags(raw: string, opts: TagOptions): { tags: string[]; version: s
   return { tags, version: v.version, prerelease };
 }
 
-export function computeTags(ctx: GitContext, opts: TagOptions): TagPlan {
+export function computeTags(ctx: Pick<RunnerContext, 'eventName' | 'ref' | 'sha' | 'runNumber'>, opts: TagOptions): TagPlan {
   const tags: string[] = [];
   let version = '';
   let release = false;

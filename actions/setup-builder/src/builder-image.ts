@@ -2,18 +2,54 @@
 import * as core from '@actions/core';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { classifyRegistryFailure, docker, inspectImage } from '../../shared/docker';
 import { ensurePlugin, releaseUrl } from '../../shared/cli-plugin';
-import { withRetry } from '../../shared/retry';
-import { run } from '../../shared/exec';
-import type { Config } from './config';
-import { buildArgs, builderHash, builderTag, HASH_LABEL, type ContextFile } from './plan';
+import { build, inspectImage, type ImageInfo } from '../../shared/docker';
+import { pull } from '../../shared/registry';
+import { builderBuild, builderHash, builderTag, HASH_LABEL, type BuilderSource, type ContextFile } from './plan';
 
 export interface Builder {
   image: string;
   /** The registry digest when the image came from a registry, else the local image ID. */
   digest: string;
   built: boolean;
+}
+
+export interface BuilderOptions {
+  pull: 'missing' | 'always' | 'never';
+  buildx: { version: string; url: string };
+  temp: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export async function resolveBuilder(source: BuilderSource, opts: BuilderOptions): Promise<Builder> {
+  return source.dockerfile ? buildBuilder(source, opts) : pullBuilder(source.image, opts);
+}
+
+async function buildBuilder(source: BuilderSource, opts: BuilderOptions): Promise<Builder> {
+  const hash = builderHash(fs.readFileSync(source.dockerfile), contextFiles(source.context), source.buildArgs);
+  const tag = builderTag(source, hash);
+  const existing = await inspectImage(tag);
+  if (existing?.labels[HASH_LABEL] === hash) {
+    core.info(`Reusing builder ${tag}: its Dockerfile and context are unchanged (${hash.slice(0, 12)})`);
+    return { image: tag, digest: digestOf(existing), built: false };
+  }
+  await ensurePlugin({ plugin: 'buildx', version: opts.buildx.version, url: opts.buildx.url || releaseUrl('buildx', opts.buildx.version) });
+  await build(builderBuild(source, tag, hash), opts.temp, { group: `Build builder image ${tag}`, signal: opts.signal, timeoutMs: opts.timeoutMs });
+  const built = await inspectImage(tag);
+  if (!built) throw new Error(`The builder image ${tag} was built but cannot be found`);
+  return { image: tag, digest: digestOf(built), built: true };
+}
+
+async function pullBuilder(image: string, opts: BuilderOptions): Promise<Builder> {
+  let info = opts.pull === 'always' ? undefined : await inspectImage(image);
+  if (!info) {
+    if (opts.pull === 'never') throw new Error(`The builder image ${image} is not on this runner and pull is 'never'`);
+    await pull(image, { retries: 4, timeoutMs: opts.timeoutMs, signal: opts.signal });
+    info = await inspectImage(image);
+    if (!info) throw new Error(`The builder image ${image} was pulled but cannot be found`);
+  }
+  return { image, digest: digestOf(info), built: false };
 }
 
 function contextFiles(dir: string): ContextFile[] {
@@ -30,38 +66,6 @@ function contextFiles(dir: string): ContextFile[] {
   return out;
 }
 
-function digestOf(info: { id: string; repoDigests: string[] }): string {
+function digestOf(info: ImageInfo): string {
   return info.repoDigests[0] ?? info.id;
-}
-
-export async function resolveBuilder(cfg: Config, signal: AbortSignal): Promise<Builder> {
-  if (cfg.dockerfile) {
-    const hash = builderHash(fs.readFileSync(cfg.dockerfile), contextFiles(cfg.context), cfg.buildArgs);
-    const tag = builderTag(cfg, hash);
-    const existing = await inspectImage(tag);
-    if (existing?.labels[HASH_LABEL] === hash) {
-      core.info(`Reusing builder ${tag}: its Dockerfile and context are unchanged (${hash.slice(0, 12)})`);
-      return { image: tag, digest: digestOf(existing), built: false };
-    }
-    await ensurePlugin({ plugin: 'buildx', version: cfg.buildxVersion, url: cfg.buildxUrl || releaseUrl('buildx', cfg.buildxVersion) });
-    await docker(buildArgs(cfg, tag, hash), { group: `Build builder image ${tag}`, env: cfg.buildArgs, signal, what: `Building the builder image ${tag}` });
-    const built = await inspectImage(tag);
-    if (!built) throw new Error(`The builder image ${tag} was built but cannot be found`);
-    return { image: tag, digest: digestOf(built), built: true };
-  }
-  let info = cfg.pull === 'always' ? undefined : await inspectImage(cfg.image);
-  if (!info) {
-    if (cfg.pull === 'never') throw new Error(`The builder image ${cfg.image} is not on this runner and pull is 'never'`);
-    await withRetry(
-      `docker pull ${cfg.image}`,
-      async () => {
-        const res = await run('docker', ['pull', cfg.image], { group: `Pull builder image ${cfg.image}`, signal });
-        if (res.code !== 0) throw classifyRegistryFailure(`docker pull ${cfg.image}`, res);
-      },
-      { signal },
-    );
-    info = await inspectImage(cfg.image);
-    if (!info) throw new Error(`The builder image ${cfg.image} was pulled but cannot be found`);
-  }
-  return { image: cfg.image, digest: digestOf(info), built: false };
 }

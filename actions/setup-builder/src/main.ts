@@ -1,62 +1,57 @@
 import * as core from '@actions/core';
 import { randomBytes } from 'node:crypto';
-import { runAction, saveState, loadState, StepFailure } from '../../shared/action';
-import { removeContainers } from '../../shared/docker';
-import { run } from '../../shared/exec';
-import { writeSummary, seconds } from '../../shared/summary';
-import { readConfig } from './config';
+import { loadState, runAction, saveState, StepFailure } from '../../shared/action';
+import { readContext } from '../../shared/context';
+import { removeByLabel, runContainer } from '../../shared/docker';
+import { succeeded } from '../../shared/exec';
+import { seconds, writeSummary } from '../../shared/summary';
+import { failureLines } from '../../shared/test-failures';
 import { resolveBuilder } from './builder-image';
-import { runArgs } from './plan';
+import { readConfig } from './config';
+import { buildContainer, RUN_LABEL } from './plan';
 
 async function main(signal: AbortSignal): Promise<void> {
-  const cfg = readConfig();
+  const ctx = readContext();
+  const cfg = readConfig(ctx.workspace);
   const started = Date.now();
-  const builder = await resolveBuilder(cfg, signal);
+  const timeoutMs = cfg.timeoutMinutes * 60_000;
+  const builder = await resolveBuilder(cfg.builder, { pull: cfg.pull, buildx: cfg.buildx, temp: ctx.temp, timeoutMs, signal });
   core.setOutput('image', builder.image);
   core.setOutput('digest', builder.digest);
   core.setOutput('built', String(builder.built));
 
-  const runId = `${process.env.GITHUB_RUN_ID ?? 'local'}-${randomBytes(4).toString('hex')}`;
-  const containerName = `drover-builder-${runId}`;
+  const runId = `${ctx.runId || 'local'}-${randomBytes(4).toString('hex')}`;
   saveState('run', runId);
-  const uid = process.getuid?.() ?? 0;
-  const gid = process.getgid?.() ?? 0;
-  const plan = runArgs(cfg, { image: builder.image, containerName, runId, uid, gid });
-  const res = await run('docker', plan.args, {
-    env: plan.env,
-    group: `Build in ${builder.image}`,
-    timeoutMs: cfg.timeoutMinutes * 60_000,
-    signal,
-    tailLines: 15,
-  });
+  const container = buildContainer(cfg.job, { image: builder.image, containerName: `drover-builder-${runId}`, runId, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
+  const failures = failureLines();
+  const res = await runContainer(container, ctx.temp, { group: `Build in ${builder.image}`, timeoutMs, signal, tailLines: 15, onLine: failures.onLine });
   // --rm removes the container when the build ends; a build stopped by its timeout or a
   // cancellation may leave it running, since stopping the docker client does not stop it.
-  if (res.timedOut || res.cancelled) await removeContainers(`io.drover.run=${runId}`);
+  if (res.timedOut || res.cancelled) await removeByLabel('container', `${RUN_LABEL}=${runId}`);
 
   const duration = Date.now() - started;
+  const result = res.timedOut ? `timed out after ${cfg.timeoutMinutes} min` : res.cancelled ? 'cancelled' : `exit code ${res.code}`;
   core.setOutput('duration', (duration / 1000).toFixed(1));
   core.setOutput('exit-code', String(res.code));
-  const outcome = res.timedOut ? `timed out after ${cfg.timeoutMinutes} min` : res.cancelled ? 'cancelled' : `exit code ${res.code}`;
   await writeSummary('setup-builder', [
     ['Builder', `\`${builder.image}\``],
     ['Digest', `\`${builder.digest}\``],
     ['Builder rebuilt', builder.built ? 'yes' : 'no'],
-    ['Result', outcome],
+    ['Result', result],
     ['Duration', seconds(duration)],
   ]);
-  if (res.code !== 0 || res.timedOut || res.cancelled) {
-    const failures = res.failures.length ? `\nFailures:\n${res.failures.join('\n')}` : '';
-    throw new StepFailure(`The build in ${builder.image} failed (${outcome}).${failures}\nLast lines:\n${res.tail.join('\n')}`, res.code || 1);
+  if (!succeeded(res)) {
+    const failed = failures.lines.length ? `\nFailures:\n${failures.lines.join('\n')}` : '';
+    throw new StepFailure(`The build in ${builder.image} failed (${result}).${failed}\nLast lines:\n${res.tail.join('\n')}`, res.code || 1);
   }
 }
 
 /** A cancelled job can end main before its own clean-up: remove the build container it started. */
 async function post(): Promise<void> {
   const runId = loadState<string>('run');
-  if (runId) {
-    const n = await removeContainers(`io.drover.run=${runId}`);
-    if (n) core.info(`Removed ${n} leftover build container(s)`);
-  }
+  if (!runId) return;
+  const n = await removeByLabel('container', `${RUN_LABEL}=${runId}`);
+  if (n) core.info(`Removed ${n} leftover build container(s)`);
 }
 
 void runAction(main, post);

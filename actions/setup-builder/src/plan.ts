@@ -1,13 +1,38 @@
-/** Pure plans: which builder image to use, how to build it, and the `docker run` that builds the source. */
+/** Pure plans: which builder image to use, how to build it, and the container that builds the source. */
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import type { Config } from './config';
+import type { BuildSpec, ContainerSpec } from '../../shared/docker';
 
-export const ACTION_LABEL = 'io.drover.action=setup-builder';
+export const ACTION_LABEL = 'io.drover.action';
+export const RUN_LABEL = 'io.drover.run';
 export const HASH_LABEL = 'io.drover.builder.hash';
 /** Where a CA bundle is mounted, and the variables that make common tools trust it. */
 export const CA_PATH = '/etc/ssl/drover/ca-bundle.crt';
 export const CA_VARIABLES = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO', 'npm_config_cafile'];
+
+export interface BuilderSource {
+  image: string;
+  dockerfile: string;
+  context: string;
+  buildArgs: Record<string, string>;
+}
+
+export interface Mount {
+  source: string;
+  target: string;
+  readonly: boolean;
+}
+
+/** What runs in the builder, and with what. */
+export interface Job {
+  script: string;
+  workspace: string;
+  sourcePath: string;
+  env: Record<string, string>;
+  mounts: Mount[];
+  caBundle: string;
+  user: string;
+}
 
 export interface ContextFile {
   /** Relative to the build context, with '/' separators. */
@@ -24,14 +49,13 @@ export function builderHash(dockerfile: Buffer, files: readonly ContextFile[], b
   return h.digest('hex');
 }
 
-export function builderTag(cfg: Pick<Config, 'image'>, hash: string): string {
-  return cfg.image || `drover-builder:${hash.slice(0, 12)}`;
+export function builderTag(source: Pick<BuilderSource, 'image'>, hash: string): string {
+  return source.image || `drover-builder:${hash.slice(0, 12)}`;
 }
 
-export function buildArgs(cfg: Config, tag: string, hash: string): string[] {
-  const args = ['buildx', 'build', '--load', '--file', cfg.dockerfile, '--tag', tag, '--label', `${HASH_LABEL}=${hash}`];
-  for (const k of Object.keys(cfg.buildArgs)) args.push('--build-arg', k);
-  return [...args, cfg.context];
+/** The builder's build: buildx, loaded into the image store, labelled with its hash. */
+export function builderBuild(source: BuilderSource, tag: string, hash: string): BuildSpec {
+  return { file: source.dockerfile, context: source.context, tags: [tag], labels: { [HASH_LABEL]: hash }, buildArgs: source.buildArgs, buildx: true };
 }
 
 export interface RunContext {
@@ -43,39 +67,30 @@ export interface RunContext {
 }
 
 /**
- * `docker run` arguments, plus the environment docker reads them from: values go through
- * `-e NAME` and the CLI's own environment, so none of them shows in a process list.
+ * The build container: the workspace mounted at the source path, run as the runner's user so
+ * every file it writes stays the runner's, removed when it ends. HOME and the CA variables are
+ * the container's, not the docker CLI's.
  */
-export function runArgs(cfg: Config, ctx: RunContext): { args: string[]; env: Record<string, string> } {
-  const user = cfg.user || `${ctx.uid}:${ctx.gid}`;
+export function buildContainer(job: Job, ctx: RunContext): ContainerSpec {
   const env: Record<string, string> = {
     HOME: '/tmp/home',
-    SOURCE_PATH: cfg.sourcePath,
+    SOURCE_PATH: job.sourcePath,
     CI: 'true',
-    ...(cfg.caBundle ? Object.fromEntries(CA_VARIABLES.map((v) => [v, CA_PATH])) : {}),
-    ...cfg.env,
+    ...(job.caBundle ? Object.fromEntries(CA_VARIABLES.map((v) => [v, CA_PATH])) : {}),
+    ...job.env,
   };
-  const args = [
-    'run',
-    '--rm',
-    '--init',
-    '--name',
-    ctx.containerName,
-    '--label',
-    ACTION_LABEL,
-    '--label',
-    `io.drover.run=${ctx.runId}`,
-    '--user',
-    user,
-    '--volume',
-    `${cfg.workspace}:${cfg.sourcePath}`,
-    '--workdir',
-    cfg.sourcePath,
-  ];
-  if (cfg.caBundle) args.push('--volume', `${path.resolve(cfg.caBundle)}:${CA_PATH}:ro`);
-  for (const m of cfg.mounts) args.push('--volume', `${m.source}:${m.target}${m.readonly ? ':ro' : ''}`);
-  for (const k of Object.keys(env)) args.push('--env', k);
-  if (cfg.run) args.push('--entrypoint', 'sh', ctx.image, '-e', '-c', cfg.run);
-  else args.push(ctx.image);
-  return { args, env };
+  const volumes = [`${job.workspace}:${job.sourcePath}`];
+  if (job.caBundle) volumes.push(`${path.resolve(job.caBundle)}:${CA_PATH}:ro`);
+  for (const m of job.mounts) volumes.push(`${m.source}:${m.target}${m.readonly ? ':ro' : ''}`);
+  return {
+    image: ctx.image,
+    name: ctx.containerName,
+    labels: { [ACTION_LABEL]: 'setup-builder', [RUN_LABEL]: ctx.runId },
+    user: job.user || `${ctx.uid}:${ctx.gid}`,
+    volumes,
+    workdir: job.sourcePath,
+    env,
+    ephemeral: true,
+    ...(job.script ? { entrypoint: 'sh', command: ['-e', '-c', job.script] } : {}),
+  };
 }

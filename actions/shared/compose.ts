@@ -1,0 +1,167 @@
+/**
+ * Compose v2 (`docker compose`) or v1 (`docker-compose`): the only place that builds a compose
+ * command. Every call carries the project name and files; the project's containers are read
+ * straight from Docker by the label both flavours set.
+ */
+import { ensurePlugin, type PluginSource } from './cli-plugin';
+import { hasPlugin, inspectContainers, listByLabel, removeByLabel, type ContainerInspect } from './docker';
+import { exec, ExecError, succeeded, type ExecOptions, type ExecResult } from './exec';
+
+export type Flavor = 'v2' | 'v1';
+export const PROJECT_LABEL = 'com.docker.compose.project';
+export const SERVICE_LABEL = 'com.docker.compose.service';
+
+/**
+ * v2 when the runner has it, else v1; a runner with neither (or without v2 when v2 is asked
+ * for) gets the v2 plugin installed through the tool cache.
+ */
+export async function detectFlavor(preference: 'auto' | Flavor, plugin: Omit<PluginSource, 'plugin'>): Promise<Flavor> {
+  if (preference !== 'v1' && (await hasPlugin('compose'))) return 'v2';
+  if (preference !== 'v2' && (await exec('docker-compose', ['version'], { silent: true }).catch(() => ({ code: 1 }))).code === 0) return 'v1';
+  if (preference === 'v1') throw new Error('Compose v1 (docker-compose) is not on this runner');
+  await ensurePlugin({ plugin: 'compose', ...plugin });
+  return 'v2';
+}
+
+export interface PortBinding {
+  containerPort: number;
+  protocol: string;
+  host: string;
+  hostPort: number;
+}
+
+export interface ContainerState {
+  id: string;
+  name: string;
+  service: string;
+  status: string;
+  exitCode: number;
+  /** '' when the service has no health check. */
+  health: string;
+  healthLog: string[];
+  ports: PortBinding[];
+}
+
+export interface ComposeModel {
+  services: Record<string, { ports?: unknown[]; healthcheck?: unknown; profiles?: string[] } & Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+/** What Compose needs to find a project again (in a post step, say). */
+export interface ComposeProject {
+  flavor: Flavor;
+  project: string;
+  files: string[];
+  cwd: string;
+}
+
+export class Compose {
+  constructor(
+    readonly where: ComposeProject,
+    /** Variables for interpolation in the compose files. */
+    readonly env: Record<string, string> = {},
+  ) {}
+
+  get project(): string {
+    return this.where.project;
+  }
+
+  get flavor(): Flavor {
+    return this.where.flavor;
+  }
+
+  /** The same project with other files (a rewritten model, say). */
+  withFiles(files: readonly string[]): Compose {
+    return new Compose({ ...this.where, files: [...files] }, this.env);
+  }
+
+  private call(args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const base = ['-p', this.where.project, ...this.where.files.flatMap((f) => ['-f', f])];
+    const [cmd, full] = this.where.flavor === 'v2' ? ['docker', ['compose', ...base, ...args]] : ['docker-compose', [...base, ...args]];
+    return exec(cmd, full, { what: `compose ${args[0]}`, cwd: this.where.cwd, ...opts, env: { ...this.env, ...opts.env } });
+  }
+
+  private async callOk(args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const res = await this.call(args, opts);
+    if (!succeeded(res)) throw new ExecError(res);
+    return res;
+  }
+
+  /** The resolved model: files merged, variables interpolated, paths absolute, every profile. */
+  async config(): Promise<ComposeModel> {
+    const res = await this.callOk(this.where.flavor === 'v2' ? ['config', '--format', 'json'] : ['config'], {
+      silent: true,
+      capture: true,
+      env: { COMPOSE_PROFILES: '*' },
+      what: 'Reading the compose files',
+    });
+    const { parse } = await import('yaml'); // loaded on first use: a faster start
+    return parse(res.stdout) as ComposeModel;
+  }
+
+  async pull(services: readonly string[], opts: ExecOptions = {}): Promise<void> {
+    await this.callOk(['pull', ...services], { group: 'Pull images', what: 'Pulling images', ...opts });
+  }
+
+  /** Starts the services detached; v1 has no `up --pull`, so `always` pulls first there. */
+  async up(services: readonly string[], how: { build: boolean; pull: 'missing' | 'always' | 'never' }, opts: ExecOptions = {}): Promise<void> {
+    const args = ['up', '-d', how.build ? '--build' : '--no-build'];
+    if (this.where.flavor === 'v2') args.push('--pull', how.pull);
+    else if (how.pull === 'always') await this.pull(services, { signal: opts.signal });
+    await this.callOk([...args, ...services], { group: `Start ${this.project}`, what: 'Starting the environment', ...opts });
+  }
+
+  /** Runs a service once (`run --rm -T`), as a test inside the project's network. */
+  runOnce(service: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.call(['run', '--rm', '-T', service], { what: `The service ${service}`, ...opts });
+  }
+
+  /** A service's whole log. */
+  async logs(service: string, opts: ExecOptions = {}): Promise<string> {
+    return (await this.call(['logs', '--no-color', '--timestamps', service], { tailLines: 1, capture: true, ...opts })).stdout;
+  }
+
+  /** Stops and removes everything of the project, in every profile, with its volumes. */
+  async down(timeoutSeconds: number, opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.call(['down', '--volumes', '--remove-orphans', '-t', String(timeoutSeconds)], {
+      group: `Tear down ${this.project}`,
+      timeoutMs: 300_000,
+      ...opts,
+      env: { COMPOSE_PROFILES: '*' },
+    });
+  }
+
+  /** Containers of this project, from Docker itself (both Compose flavours label them). */
+  async containers(): Promise<ContainerState[]> {
+    return (await inspectContainers(await listByLabel('container', `${PROJECT_LABEL}=${this.project}`))).map(toState);
+  }
+
+  /** Removes whatever still carries the project's label: containers, then networks and volumes. */
+  async sweep(): Promise<number> {
+    const label = `${PROJECT_LABEL}=${this.project}`;
+    let removed = 0;
+    for (const kind of ['container', 'network', 'volume'] as const) removed += await removeByLabel(kind, label);
+    return removed;
+  }
+}
+
+function toState(c: ContainerInspect): ContainerState {
+  const ports: PortBinding[] = [];
+  for (const [key, bindings] of Object.entries(c.NetworkSettings.Ports ?? {})) {
+    const [port, protocol] = key.split('/') as [string, string];
+    for (const b of bindings ?? []) {
+      if (b.HostIp.includes(':')) continue; // the IPv6 twin of an IPv4 binding
+      ports.push({ containerPort: Number(port), protocol, host: !b.HostIp || b.HostIp === '0.0.0.0' ? '127.0.0.1' : b.HostIp, hostPort: Number(b.HostPort) });
+    }
+  }
+  return {
+    id: c.Id,
+    name: c.Name.replace(/^\//, ''),
+    service: c.Config.Labels?.[SERVICE_LABEL] ?? '',
+    status: c.State.Status,
+    exitCode: c.State.ExitCode,
+    health: c.State.Health?.Status ?? '',
+    healthLog: (c.State.Health?.Log ?? []).slice(-3).map((l) => `exit ${l.ExitCode}: ${l.Output.trim()}`),
+    ports,
+  };
+}

@@ -1,0 +1,154 @@
+/** The toolkit's docker, registry and swarm modules against the real daemon, registry and single-node swarm. */
+import { afterAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  build,
+  events,
+  inspectService,
+  listByLabel,
+  removeByLabel,
+  rollbackService,
+  runContainer,
+  serviceTasks,
+  stackDeploy,
+  stackRemove,
+  stackServices,
+  swarmState,
+  tag,
+  updateService,
+} from '../../actions/shared/docker';
+import { login, logout, push, pushedDigest } from '../../actions/shared/registry';
+import { docker } from '../support/testbed';
+
+const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-toolkit-'));
+const label = `io.drover.test=toolkit-${process.pid}`;
+afterAll(async () => {
+  await removeByLabel('container', label);
+  fs.rmSync(temp, { recursive: true, force: true });
+});
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(250);
+  }
+}
+
+describe('docker: containers', () => {
+  it('gives a container its environment through an env file that leaves the CLI alone and is removed', async () => {
+    const res = await runContainer(
+      {
+        image: 'debian:bookworm-slim',
+        labels: { 'io.drover.test': `toolkit-${process.pid}` },
+        env: { DOCKER_HOST: 'tcp://203.0.113.1:2375', HOME: '/tmp/home', GREETING: 'hello world=1' },
+        command: ['sh', '-c', 'echo "$GREETING|$HOME|$DOCKER_HOST"'],
+        ephemeral: true,
+      },
+      temp,
+      { silent: true, capture: true },
+    );
+    // A DOCKER_HOST in the CLI's environment would have sent the run to an unreachable daemon.
+    expect(res.code).toBe(0);
+    expect(res.stdout).toBe('hello world=1|/tmp/home|tcp://203.0.113.1:2375');
+    expect(fs.readdirSync(temp)).toEqual([]);
+  });
+
+  it('lists and removes by label, and reports the events of the labelled containers', async () => {
+    const seen: string[] = [];
+    const controller = new AbortController();
+    const watcher = events(['type=container', `label=${label}`], (e) => seen.push(String(e.Action ?? e.status)), controller.signal);
+    await sleep(300);
+    docker('create', '--label', label, 'debian:bookworm-slim', 'true');
+    docker('create', '--label', label, 'debian:bookworm-slim', 'true');
+    expect(await listByLabel('container', label)).toHaveLength(2);
+    expect(await removeByLabel('container', label)).toBe(2);
+    expect(await listByLabel('container', label)).toEqual([]);
+    await until('two create and two destroy events', async () => (seen.filter((s) => s === 'destroy').length === 2 ? true : undefined), 10_000);
+    expect(seen.filter((s) => s === 'create')).toHaveLength(2);
+    watcher.stop();
+    controller.abort();
+  });
+});
+
+describe('registry', () => {
+  const repo = `${process.env.REGISTRY}/toolkit/digest-${process.pid}`;
+  afterAll(() => {
+    for (const ref of [`${repo}:a`, `${repo}:b`]) docker('rmi', '-f', ref);
+  });
+
+  it('pushes, and reads the digest the daemon recorded; the registry serves that digest', async () => {
+    const ctx = fs.mkdtempSync(path.join(temp, 'ctx-'));
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM debian:bookworm-slim\nCOPY stamp /stamp\n');
+    fs.writeFileSync(path.join(ctx, 'stamp'), `${process.pid} ${Date.now()}\n`);
+    const id = await build({ file: path.join(ctx, 'Dockerfile'), context: ctx, tags: [`${repo}:a`], labels: {}, buildArgs: {} }, temp, { silent: true });
+    await tag(`${repo}:a`, `${repo}:b`);
+    const opts = { retries: 1, timeoutMs: 120_000 };
+    await login(process.env.REGISTRY!, process.env.REGISTRY_USER!, process.env.REGISTRY_PASSWORD!, opts);
+    try {
+      await push(`${repo}:a`, opts);
+      await push(`${repo}:b`, opts);
+      const digest = await pushedDigest(`${repo}:b`, repo);
+      expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      docker('rmi', '-f', `${repo}:a`, `${repo}:b`);
+      docker('pull', `${repo}@${digest}`);
+      expect(docker('image', 'inspect', '--format', '{{.Id}}', `${repo}@${digest}`)).toBe(id);
+      docker('rmi', '-f', `${repo}@${digest}`);
+    } finally {
+      await logout(process.env.REGISTRY!);
+    }
+  });
+});
+
+describe('docker: swarm services and stacks', () => {
+  const stack = `tk${process.pid}`;
+  const image2 = `drover-toolkit-swarm:${process.pid}`;
+  afterAll(async () => {
+    await stackRemove(stack).catch(() => undefined);
+    await until('the stack to go', async () => ((await stackServices(stack)).length === 0 ? true : undefined), 30_000).catch(() => undefined);
+    docker('rmi', '-f', image2);
+  });
+
+  it('deploys a stack, updates a service rolling, and rolls it back', async () => {
+    expect(await swarmState()).toBe('active');
+    const file = path.join(temp, 'stack.yml');
+    fs.writeFileSync(
+      file,
+      [
+        'version: "3.8"',
+        'services:',
+        '  app:',
+        '    image: debian:bookworm-slim',
+        '    command: ["sleep", "infinity"]',
+        '    deploy: { replicas: 2, labels: { io.rancher.scheduler.global: "true" } }',
+        '',
+      ].join('\n'),
+    );
+    await stackDeploy(stack, [file], { silent: true });
+    const service = `${stack}_app`;
+    expect(await stackServices(stack)).toEqual([service]);
+    const running = async (image: string) => {
+      const tasks = (await serviceTasks(service)).filter((t) => t.DesiredState === 'Running');
+      return tasks.length === 2 && tasks.every((t) => t.CurrentState.startsWith('Running') && t.Image.startsWith(image)) ? tasks : undefined;
+    };
+    await until('two tasks running', () => running('debian:bookworm-slim'));
+    expect((await inspectService(service))?.Spec.Labels?.['io.rancher.scheduler.global']).toBe('true');
+
+    docker('tag', 'debian:bookworm-slim', image2);
+    await updateService(service, { image: image2, parallelism: 1, delaySeconds: 0, order: 'start-first', failureAction: 'rollback', monitorSeconds: 1 });
+    await until('the update to converge', () => running(image2), 90_000);
+    const updated = await inspectService(service);
+    expect(updated?.Spec.TaskTemplate.ContainerSpec.Image).toMatch(new RegExp(`^${image2}`));
+    expect(updated?.Spec.UpdateConfig).toMatchObject({ Parallelism: 1, Order: 'start-first', FailureAction: 'rollback' });
+    expect(updated?.PreviousSpec?.TaskTemplate.ContainerSpec.Image).toMatch(/^debian:bookworm-slim/);
+
+    await rollbackService(service);
+    await until('the rollback to converge', () => running('debian:bookworm-slim'), 90_000);
+    expect((await inspectService(service))?.Spec.TaskTemplate.ContainerSpec.Image).toMatch(/^debian:bookworm-slim/);
+  });
+});
