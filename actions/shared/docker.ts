@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { exec, execOk, watch, type ExecOptions, type ExecResult, type Watcher } from './exec';
+import { exec, execOk, ExecError, succeeded, watch, type ExecOptions, type ExecResult, type Watcher } from './exec';
 
 const DOCKER = 'docker';
 
@@ -37,37 +37,70 @@ export interface BuildSpec {
   context: string;
   tags: string[];
   labels: Record<string, string>;
-  /** Values reach the build through the CLI's environment, so none shows in a process list. */
+  /** Build arguments: in a 0600 bake file, never on argv or in the CLI's environment. */
   buildArgs: Record<string, string>;
   target?: string;
   /** BuildKit secrets: id -> file on the runner. */
   secrets?: Record<string, string>;
   cacheFrom?: string[];
   cacheTo?: string[];
-  /** `docker buildx build --load` rather than `docker build` (which is buildx where the plugin is installed). */
-  buildx?: boolean;
 }
 
-/** Pure: the argv of a build that writes the image ID to iidFile. */
-export function buildArgv(spec: BuildSpec, iidFile: string): string[] {
-  const args = spec.buildx ? ['buildx', 'build', '--load'] : ['build'];
-  args.push('--iidfile', iidFile, '--file', spec.file);
+/** HCL reads `${` and `%{` in a bake file's strings as templates: a value is text, so both are escaped. */
+const literal = (text: string) => text.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
+
+/**
+ * Pure: the `docker buildx bake` definition of one build, loaded into the image store. A file
+ * keeps build-arg values off every command line, and out of the CLI's own environment, where a
+ * key such as DOCKER_HOST would redirect the CLI.
+ */
+export function bakeDefinition(spec: BuildSpec): { target: { build: Record<string, unknown> } } {
+  const map = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, literal(v)]));
+  const target: Record<string, unknown> = {
+    context: literal(spec.context),
+    dockerfile: literal(spec.file),
+    tags: spec.tags.map(literal),
+    labels: map(spec.labels),
+    args: map(spec.buildArgs),
+    output: ['type=docker'],
+  };
+  if (spec.target) target.target = spec.target;
+  const secrets = Object.entries(spec.secrets ?? {}).map(([id, src]) => literal(`id=${id},src=${src}`));
+  if (secrets.length) target.secret = secrets;
+  if (spec.cacheFrom?.length) target['cache-from'] = spec.cacheFrom.map(literal);
+  if (spec.cacheTo?.length) target['cache-to'] = spec.cacheTo.map(literal);
+  return { target: { build: target } };
+}
+
+/** Pure: `docker build` for a CLI without buildx (the classic builder: no build args, secrets or cache export). */
+export function classicBuildArgv(spec: BuildSpec, iidFile: string): string[] {
+  const args = ['build', '--iidfile', iidFile, '--file', spec.file];
   for (const tag of spec.tags) args.push('--tag', tag);
   for (const [k, v] of Object.entries(spec.labels)) args.push('--label', `${k}=${v}`);
   if (spec.target) args.push('--target', spec.target);
-  for (const k of Object.keys(spec.buildArgs)) args.push('--build-arg', k);
-  for (const [id, src] of Object.entries(spec.secrets ?? {})) args.push('--secret', `id=${id},src=${src}`);
-  for (const c of spec.cacheFrom ?? []) args.push('--cache-from', c);
-  for (const c of spec.cacheTo ?? []) args.push('--cache-to', c);
-  args.push(spec.context);
-  return args;
+  return [...args, spec.context];
 }
 
-/** Builds and returns the image ID; the ID file lives in a private folder under `temp` (the runner's). */
+const NO_BUILDX = /'buildx' is not a docker command|unknown command "?buildx|unknown command: docker buildx/i;
+
+/**
+ * Builds and returns the image ID, with buildx bake where the CLI has buildx, else with the
+ * classic builder, which cannot take build args. Its files live in a private folder under
+ * `temp` (the runner's), removed afterwards.
+ */
 export async function build(spec: BuildSpec, temp: string, opts: ExecOptions = {}): Promise<string> {
+  const what = `Building ${spec.tags[0] ?? spec.context}`;
   return withPrivateDir(temp, async (dir) => {
+    const bakeFile = path.join(dir, 'bake.json');
+    const metadata = path.join(dir, 'metadata.json');
+    fs.writeFileSync(bakeFile, JSON.stringify(bakeDefinition(spec)), { mode: 0o600 });
+    const baked = await docker(['buildx', 'bake', '--file', bakeFile, '--metadata-file', metadata, 'build'], { what, ...opts });
+    if (succeeded(baked)) return (JSON.parse(fs.readFileSync(metadata, 'utf8')) as { build: Record<string, string> }).build['containerimage.digest']!;
+    if (!NO_BUILDX.test(baked.tail.join('\n'))) throw new ExecError(baked);
+    if (Object.keys(spec.buildArgs).length || spec.secrets && Object.keys(spec.secrets).length || spec.cacheFrom?.length || spec.cacheTo?.length)
+      throw new Error(`${what}: build args, secrets and cache need docker buildx, which this runner's docker CLI does not have`);
     const iidFile = path.join(dir, 'iid');
-    await dockerOk(buildArgv(spec, iidFile), { what: `Building ${spec.tags[0] ?? spec.context}`, ...opts, env: { ...spec.buildArgs, ...opts.env } });
+    await dockerOk(classicBuildArgv(spec, iidFile), { what, ...opts });
     return fs.readFileSync(iidFile, 'utf8').trim();
   });
 }

@@ -92,6 +92,29 @@ describe('setup-builder', () => {
     expect(step.outputs['exit-code']).toBe('7');
   });
 
+  it('gives env and build-args keys to the container and the build only: none redirects the docker CLI', async () => {
+    // A docker config whose current context is a daemon that does not exist: the CLI must never read it.
+    const trap = path.join(job.dir, 'trap-config');
+    fs.mkdirSync(path.join(trap, 'contexts/meta/x'), { recursive: true });
+    fs.writeFileSync(path.join(trap, 'config.json'), JSON.stringify({ currentContext: 'trap' }));
+    job.chown(job.dir);
+    const redirect = 'DOCKER_HOST=tcp://127.0.0.1:1\nDOCKER_CONTEXT=trap\nDOCKER_CONFIG=' + trap + '\nBUILDX_BUILDER=trap\nHOME=/nonexistent';
+    fs.writeFileSync(path.join(job.workspace, 'builder/Dockerfile.args'), 'FROM debian:bookworm-slim\nARG DOCKER_HOST\nRUN test "$DOCKER_HOST" = tcp://127.0.0.1:1\n');
+    job.chown(job.workspace);
+    const step = await job.run('setup-builder', {
+      with: {
+        dockerfile: 'builder/Dockerfile.args',
+        'build-args': redirect,
+        env: redirect,
+        run: 'test "$DOCKER_HOST" = tcp://127.0.0.1:1; test "$DOCKER_CONTEXT" = trap; test "$HOME" = /nonexistent; echo container-saw-them',
+      },
+    });
+    expect(step.errors).toEqual([]);
+    expect(step.exitCode).toBe(0);
+    expect(step.stdout).toContain('container-saw-them');
+    docker('rmi', '-f', step.outputs.image!);
+  });
+
   it('removes its container when the job is cancelled', async () => {
     const step = await job.run('setup-builder', { with: { ...builderInputs, run: 'sleep 120' }, signalAfterMs: ['SIGINT', 4000] });
     expect(step.exitCode).not.toBe(0);

@@ -76,6 +76,24 @@ describe('docker: containers', () => {
   });
 });
 
+describe('docker: builds', () => {
+  it('passes build args as values through a bake file: no key reaches the CLI, no template is expanded', async () => {
+    const ctx = fs.mkdtempSync(path.join(temp, 'ctx-'));
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM debian:bookworm-slim\nARG DOCKER_HOST\nARG TEXT\nRUN printf "%s|%s" "$DOCKER_HOST" "$TEXT" > /args\nCMD ["cat", "/args"]\n');
+    const ref = `drover-toolkit-args:${process.pid}`;
+    const text = '${HOME} %{ if true }x%{ endif } $$ $${y} "q" \\';
+    try {
+      const id = await build({ file: path.join(ctx, 'Dockerfile'), context: ctx, tags: [ref], labels: { note: '${HOME}' }, buildArgs: { DOCKER_HOST: 'tcp://203.0.113.1:2375', TEXT: text } }, temp, { silent: true });
+      expect(id).toBe(docker('image', 'inspect', '--format', '{{.Id}}', ref));
+      expect(docker('run', '--rm', ref)).toBe(`tcp://203.0.113.1:2375|${text}`);
+      expect(docker('image', 'inspect', '--format', '{{index .Config.Labels "note"}}', ref)).toBe('${HOME}');
+      expect(fs.readdirSync(temp).filter((f) => f.startsWith('drover-'))).toEqual([]);
+    } finally {
+      docker('rmi', '-f', ref);
+    }
+  });
+});
+
 describe('registry', () => {
   const repo = `${process.env.REGISTRY}/toolkit/digest-${process.pid}`;
   afterAll(() => {

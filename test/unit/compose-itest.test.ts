@@ -90,3 +90,17 @@ describe('readiness verdicts', () => {
     expect(parsePortWait('db')).toBeUndefined();
   });
 });
+
+describe('waiting until ready', () => {
+  it('leaves no listener on the job signal, however many times it waited', async () => {
+    const { getEventListeners } = await import('node:events');
+    const { waitUntilReady } = await import('../../actions/compose-itest/src/readiness');
+    const controller = new AbortController();
+    let reads = 0;
+    const compose = { project: `no-such-project-${process.pid}`, containers: async () => (reads++, [container({ service: 'db', health: 'starting' })]) };
+    const err = await waitUntilReady(compose as never, ['db'], Date.now() + 2_500, controller.signal).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^Not ready within the wait timeout: db \(starting\)/);
+    expect(reads).toBeGreaterThanOrEqual(2);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+});

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildSpec, imageRefs, ociLabels, planImage, type BuildSource } from '../../actions/push-image/src/plan';
 import { registryOf } from '../../actions/push-image/src/config';
 import type { TagOptions } from '../../actions/push-image/src/tags';
-import { buildArgv } from '../../actions/shared/docker';
+import { bakeDefinition, classicBuildArgv } from '../../actions/shared/docker';
 
 const source: BuildSource = {
   context: '/ws/svc',
@@ -21,13 +21,29 @@ describe('push-image plan', () => {
 
   it('builds with tags, labels, target, secrets and cache, build arg values off argv', () => {
     const spec = buildSpec(source, ['r/a:1'], { 'org.opencontainers.image.version': '1' });
-    const args = buildArgv(spec, '/tmp/iid');
-    expect(args).toEqual([
-      'build', '--iidfile', '/tmp/iid', '--file', '/ws/svc/Dockerfile', '--tag', 'r/a:1', '--label', 'org.opencontainers.image.version=1',
-      '--target', 'runtime', '--build-arg', 'TOKEN', '--secret', 'id=ca,src=/etc/ssl/certs/ca-certificates.crt', '--cache-from', 'type=registry,ref=r/x:cache', '/ws/svc',
-    ]);
-    expect(args.join(' ')).not.toContain('secret-value');
-    expect(spec.buildArgs.TOKEN).toBe('secret-value');
+    expect(bakeDefinition(spec)).toEqual({
+      target: {
+        build: {
+          context: '/ws/svc',
+          dockerfile: '/ws/svc/Dockerfile',
+          tags: ['r/a:1'],
+          labels: { 'org.opencontainers.image.version': '1' },
+          args: { TOKEN: 'secret-value' },
+          output: ['type=docker'],
+          target: 'runtime',
+          secret: ['id=ca,src=/etc/ssl/certs/ca-certificates.crt'],
+          'cache-from': ['type=registry,ref=r/x:cache'],
+        },
+      },
+    });
+    expect(classicBuildArgv(spec, '/tmp/iid').join(' ')).not.toContain('secret-value');
+  });
+
+  it('keeps a value a value in the bake file: HCL templates are escaped', () => {
+    const spec = buildSpec({ ...source, buildArgs: { A: '${HOME} %{ if true }x%{ endif } $$ plain' } }, ['r/a:1'], { note: '${DOCKER_HOST}' });
+    const build = bakeDefinition(spec).target.build as { args: Record<string, string>; labels: Record<string, string> };
+    expect(build.args.A).toBe('$${HOME} %%{ if true }x%%{ endif } $$ plain');
+    expect(build.labels.note).toBe('$${DOCKER_HOST}');
   });
 
   it('plans a build for every tag of every image, or none when an existing image is tagged', () => {

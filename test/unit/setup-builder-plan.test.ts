@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { builderBuild, builderHash, builderTag, buildContainer, CA_PATH, type Job } from '../../actions/setup-builder/src/plan';
-import { buildArgv, runArgv } from '../../actions/shared/docker';
+import { bakeDefinition, runArgv } from '../../actions/shared/docker';
 
 const job: Job = {
   script: '',
@@ -59,10 +59,10 @@ describe('setup-builder plan', () => {
     expect(builderTag({ image: 'auth-builder:1.0' }, h)).toBe('auth-builder:1.0');
   });
 
-  it('builds with buildx, labelled with the hash, build arg values kept off argv', () => {
+  it('builds the builder labelled with its hash, build args in the bake file', () => {
     const spec = builderBuild({ image: '', dockerfile: '/ws/builder/Dockerfile', context: '/ws/builder', buildArgs: { NODE_MAJOR: '20' } }, 'b:1', 'abc');
-    expect(buildArgv(spec, '/t/iid')).toEqual([
-      'buildx', 'build', '--load', '--iidfile', '/t/iid', '--file', '/ws/builder/Dockerfile', '--tag', 'b:1', '--label', 'io.drover.builder.hash=abc', '--build-arg', 'NODE_MAJOR', '/ws/builder',
-    ]);
+    expect(bakeDefinition(spec).target.build).toEqual({
+      context: '/ws/builder', dockerfile: '/ws/builder/Dockerfile', tags: ['b:1'], labels: { 'io.drover.builder.hash': 'abc' }, args: { NODE_MAJOR: '20' }, output: ['type=docker'],
+    });
   });
 });

@@ -53,9 +53,9 @@ export function builderTag(source: Pick<BuilderSource, 'image'>, hash: string): 
   return source.image || `drover-builder:${hash.slice(0, 12)}`;
 }
 
-/** The builder's build: buildx, loaded into the image store, labelled with its hash. */
+/** The builder's build, loaded into the image store, labelled with its hash. */
 export function builderBuild(source: BuilderSource, tag: string, hash: string): BuildSpec {
-  return { file: source.dockerfile, context: source.context, tags: [tag], labels: { [HASH_LABEL]: hash }, buildArgs: source.buildArgs, buildx: true };
+  return { file: source.dockerfile, context: source.context, tags: [tag], labels: { [HASH_LABEL]: hash }, buildArgs: source.buildArgs };
 }
 
 export interface RunContext {
