@@ -51,6 +51,12 @@ export class Git {
     return res.code === 0 ? res.stdout.trim() : undefined;
   }
 
+  /** A file's content at a commit, or undefined where it has none. */
+  async fileAt(commit: string, file: string): Promise<string | undefined> {
+    const res = await this.call(['cat-file', 'blob', `${commit}:${file}`]);
+    return res.code === 0 ? res.stdout : undefined;
+  }
+
   async isShallow(): Promise<boolean> {
     return (await this.text(['rev-parse', '--is-shallow-repository'])) === 'true';
   }

@@ -40,7 +40,7 @@ export function readConfig(root: string, input = new Inputs(contract)): Config {
   const version = input.string('version', { accepted: `a semantic version such as 1.2.0, or ${BUMPS.join(', ')}` });
   if (version && !(BUMPS as readonly string[]).includes(version) && !semver.valid(version.replace(/^v(?=\d)/, '')))
     throw new InputError('version', version, `a semantic version such as 1.2.0, or ${BUMPS.join(', ')}`);
-  if (!version && operation.endsWith('start')) throw new InputError('version', '', `a semantic version or ${BUMPS.join(', ')} (required to start)`);
+  if (!version && !operation.endsWith('finish')) throw new InputError('version', '', `a semantic version or ${BUMPS.join(', ')} (required to start or release)`);
   const tagPrefixRaw = input.raw('version-tag-prefix');
   if (tagPrefixRaw && tagPrefixRaw !== 'none' && !/^[A-Za-z0-9._/-]+$/.test(tagPrefixRaw))
     throw new InputError('version-tag-prefix', tagPrefixRaw, 'letters, digits, . _ / -, or none for no prefix');

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { escapeLog } from '../../shared/exec';
 import type { Git } from '../../shared/git';
 import { branchTip, PreflightError, requireCleanTree, type Flow } from './repository';
-import { bumpByPattern, bumpPackageJson, latestRelease, nextVersion, versionOfBranch } from './version';
+import { insideRoot } from '../../shared/inputs';
+import { bumpBase, bumpByPattern, bumpPackageJson, isBump, latestRelease, nextVersion, releases, requireNewVersion, versionOfBranch } from './version';
 
 export type Kind = 'release' | 'hotfix';
 
@@ -52,14 +53,45 @@ export interface FinishOptions {
   push: boolean;
 }
 
+/** A start, and the new branch pushed where asked. */
+export async function startAndPush(git: Git, flow: Flow, opts: StartOptions & FinishOptions, kind: Kind): Promise<Result> {
+  const result = await start(git, flow, opts, kind);
+  if (opts.push) {
+    await push(git, flow.remote, [`refs/heads/${result.branch}:refs/heads/${result.branch}`]);
+    result.steps.push(`pushed ${result.branch}`);
+  }
+  return result;
+}
+
+/** Start and finish in one run; a re-run of a release that went through is a no-op, as a finish re-run is. */
+export async function release(git: Git, flow: Flow, opts: StartOptions & FinishOptions): Promise<Result> {
+  const done = isBump(opts.version) ? undefined : await released(git, flow, nextVersion(opts.version, undefined));
+  if (done) {
+    core.notice(`${done.tag} is already released: ${flow.master} and ${flow.develop} contain it. Nothing to do.`);
+    return done;
+  }
+  const started = await start(git, flow, opts, 'release');
+  const result = await finish(git, flow, opts, 'release', started.version);
+  result.steps.unshift(...started.steps);
+  return result;
+}
+
 /** Creates the branch from its base and commits the version bump; pushes nothing. */
 export async function start(git: Git, flow: Flow, opts: StartOptions, kind: Kind): Promise<Result> {
   await requireCleanTree(git);
-  const version = nextVersion(opts.version, latestRelease(await git.tags(), flow.tagPrefix)?.version);
-  const { branch, tag, base } = names(flow, kind, version);
+  const base = kind === 'release' ? flow.develop : flow.master;
   const baseTip = await branchTip(git, flow.remote, base);
   if (!baseTip) throw new PreflightError(`The ${base} branch exists neither locally nor on ${flow.remote}`);
+  // Every release tag, with or without the prefix, and the base's VERSION file: never a downgrade.
+  const known = releases(await git.tags(), flow.tagPrefix);
+  const version = nextVersion(opts.version, bumpBase(known[0], await git.fileAt(baseTip, 'VERSION')));
+  const { branch, tag } = names(flow, kind, version);
   if (await git.resolve(`refs/tags/${tag}`)) throw new PreflightError(`The tag ${tag} already exists: ${version} was released before`);
+  try {
+    requireNewVersion(version, known);
+  } catch (err) {
+    throw new PreflightError((err as Error).message);
+  }
   const open = await branchesWithPrefix(git, flow.remote, kind === 'release' ? flow.releasePrefix : flow.hotfixPrefix);
   if (open.includes(branch)) throw new PreflightError(`The branch ${branch} already exists`);
   if (open.length) throw new PreflightError(`A ${kind} is already open (${open.join(', ')}): finish it first`);
@@ -80,25 +112,35 @@ function bumpFiles(opts: StartOptions, repo: string, version: string): string[] 
   const files = opts.versionFiles.length ? opts.versionFiles : ['package.json', 'package-lock.json', 'VERSION'].filter((f) => fs.existsSync(path.join(repo, f)));
   const changed: string[] = [];
   const write = (file: string, next: (text: string) => string) => {
-    const abs = path.join(repo, file);
+    // The branch's files: a symlink among them may not lead out of the repository.
+    const abs = insideRoot('version-files', file, repo);
     if (!fs.existsSync(abs)) throw new PreflightError(`The version file ${file} does not exist`);
     const text = fs.readFileSync(abs, 'utf8');
-    const out = next(text);
+    let out: string;
+    try {
+      out = next(text);
+    } catch (err) {
+      throw new PreflightError(`The version file ${file} cannot be bumped: ${(err as Error).message}`);
+    }
     if (out !== text) {
       fs.writeFileSync(abs, out);
       changed.push(file);
     }
   };
   for (const file of files) write(file, (t) => (/\.json$/.test(file) ? bumpPackageJson(t, version) : `${version}\n`));
-  for (const { file, pattern } of opts.versionPatterns)
-    write(file, (t) => {
-      try {
-        return bumpByPattern(t, pattern, version);
-      } catch (err) {
-        throw new PreflightError(`version-patterns: ${file}: ${(err as Error).message}`);
-      }
-    });
+  for (const { file, pattern } of opts.versionPatterns) write(file, (t) => bumpByPattern(t, pattern, version));
   return changed;
+}
+
+/** A release that is done (its tag exists, and master and develop contain it), as a result with nothing left to do. */
+async function released(git: Git, flow: Flow, version: string): Promise<Result | undefined> {
+  const { tag, branch } = names(flow, 'release', version);
+  const tagged = await git.resolve(`refs/tags/${tag}`);
+  if (!tagged) return undefined;
+  const master = await branchTip(git, flow.remote, flow.master);
+  const develop = await branchTip(git, flow.remote, flow.develop);
+  if (!master || !develop || !(await git.isAncestor(tagged, master)) || !(await git.isAncestor(tagged, develop))) return undefined;
+  return { version, tag, branch, master, develop, notes: '', steps: [`nothing to do: ${tag} is already released`] };
 }
 
 /**

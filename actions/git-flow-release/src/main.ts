@@ -4,7 +4,7 @@ import { readContext } from '../../shared/context';
 import { Git } from '../../shared/git';
 import { writeSummary } from '../../shared/summary';
 import { readConfig } from './config';
-import { finish, push, start, type Kind, type Result } from './flow';
+import { finish, release, startAndPush, type Kind } from './flow';
 import { fetchAll, readFlow } from './repository';
 import { createRelease, releaseRequest } from './github-release';
 
@@ -18,18 +18,12 @@ async function main(signal: AbortSignal): Promise<void> {
   core.info(`master ${flow.master}, develop ${flow.develop}, prefixes ${flow.releasePrefix} ${flow.hotfixPrefix}, tags ${flow.tagPrefix || '(no prefix)'}X.Y.Z`);
 
   const kind: Kind = cfg.operation.startsWith('hotfix') ? 'hotfix' : 'release';
-  let result: Result;
-  if (cfg.operation.endsWith('-start')) {
-    result = await start(git, flow, cfg, kind);
-    if (cfg.push) {
-      await push(git, flow.remote, [`refs/heads/${result.branch}:refs/heads/${result.branch}`]);
-      result.steps.push(`pushed ${result.branch}`);
-    }
-  } else if (cfg.operation === 'release') {
-    const started = await start(git, flow, cfg, kind);
-    result = await finish(git, flow, cfg, kind, started.version);
-    result.steps.unshift(...started.steps);
-  } else result = await finish(git, flow, cfg, kind, cfg.version || undefined);
+  const result =
+    cfg.operation === 'release'
+      ? await release(git, flow, cfg)
+      : cfg.operation.endsWith('-start')
+        ? await startAndPush(git, flow, cfg, kind)
+        : await finish(git, flow, cfg, kind, cfg.version || undefined);
 
   if (cfg.githubRelease && result.master) {
     const url = await createRelease(cfg.githubToken, releaseRequest(ctx.repository, result.tag, result.version, result.notes), signal);

@@ -5,6 +5,7 @@
 import * as core from '@actions/core';
 import { escapeLog } from '../../shared/exec';
 import type { Git } from '../../shared/git';
+import { inferTagPrefix } from './version';
 
 export interface Flow {
   remote: string;
@@ -39,7 +40,8 @@ export async function readFlow(git: Git, cfg: FlowSettings): Promise<Flow> {
     develop: cfg.develop || (await conf('gitflow.branch.develop', 'develop')),
     releasePrefix: cfg.releasePrefix ?? (await conf('gitflow.prefix.release', 'release/')),
     hotfixPrefix: cfg.hotfixPrefix ?? (await conf('gitflow.prefix.hotfix', 'hotfix/')),
-    tagPrefix: cfg.tagPrefix ?? (await conf('gitflow.prefix.versiontag', 'v')),
+    // Unconfigured: the prefix the existing release tags use, so a repository tagged 1.1.0 goes on without one.
+    tagPrefix: cfg.tagPrefix ?? (await git.config('gitflow.prefix.versiontag')) ?? inferTagPrefix(await git.tags()),
   };
 }
 

@@ -4,18 +4,55 @@ import semver from 'semver';
 export const BUMPS = ['major', 'minor', 'patch'] as const;
 export type Bump = (typeof BUMPS)[number];
 
-/** The highest release (not pre-release) among tags named exactly `<prefix>X.Y.Z`, with its tag. */
-export function latestRelease(tags: readonly string[], prefix: string): { version: string; tag: string } | undefined {
-  const releases = tags
-    .filter((t) => t.startsWith(prefix) && /^\d/.test(t.slice(prefix.length)))
-    .map((tag) => ({ tag, version: semver.valid(tag.slice(prefix.length)) }))
-    .filter((r): r is { tag: string; version: string } => Boolean(r.version) && !semver.prerelease(r.version!));
-  return releases.sort((a, b) => semver.rcompare(a.version, b.version))[0];
+export function isBump(spec: string): spec is Bump {
+  return (BUMPS as readonly string[]).includes(spec);
+}
+
+export interface Release {
+  version: string;
+  tag: string;
+}
+
+const RELEASE_TAG = /^(v?)(\d+\.\d+\.\d+)$/;
+
+/**
+ * Every release (not a pre-release) among the tags, highest first: `<prefix>X.Y.Z`, and also
+ * `X.Y.Z` and `vX.Y.Z` whatever the prefix, so a changed or missing prefix cannot hide one.
+ */
+export function releases(tags: readonly string[], prefix: string): Release[] {
+  const found = tags
+    .map((tag) => ({ tag, raw: prefix && tag.startsWith(prefix) ? tag.slice(prefix.length) : (RELEASE_TAG.exec(tag)?.[2] ?? '') }))
+    .map(({ tag, raw }) => ({ tag, version: /^\d/.test(raw) ? semver.valid(raw) : null }))
+    .filter((r): r is Release => Boolean(r.version) && !semver.prerelease(r.version!));
+  return found.sort((a, b) => semver.rcompare(a.version, b.version));
+}
+
+export function latestRelease(tags: readonly string[], prefix: string): Release | undefined {
+  return releases(tags, prefix)[0];
+}
+
+/** With no prefix configured: the one the latest release tag uses (`v` or none), else `v`. */
+export function inferTagPrefix(tags: readonly string[]): string {
+  const latest = releases(tags, '')[0];
+  return latest ? (RELEASE_TAG.exec(latest.tag)?.[1] ?? 'v') : 'v';
+}
+
+/** The version to bump from: the latest release, or the VERSION file where it is higher. */
+export function bumpBase(latest: Release | undefined, versionFile: string | undefined): string | undefined {
+  const fromFile = versionFile ? semver.valid(versionFile.trim().replace(/^v(?=\d)/, '')) : null;
+  if (!fromFile) return latest?.version;
+  return !latest || semver.gt(fromFile, latest.version) ? fromFile : latest.version;
+}
+
+/** Refuses a version that is not above every release, naming the release in the way. */
+export function requireNewVersion(version: string, known: readonly Release[]): void {
+  const newer = known.find((r) => semver.gte(r.version, version));
+  if (newer) throw new Error(`${version} is not above the release ${newer.tag} (${newer.version}): give a higher version`);
 }
 
 /** An explicit version (X.Y.Z, a leading `v` allowed) or a bump of the latest release (0.0.0 when there is none). */
 export function nextVersion(spec: string, latest: string | undefined): string {
-  if ((BUMPS as readonly string[]).includes(spec)) return semver.inc(latest ?? '0.0.0', spec as Bump)!;
+  if (isBump(spec)) return semver.inc(latest ?? '0.0.0', spec)!;
   const v = semver.valid(spec.replace(/^v(?=\d)/, ''));
   if (!v) throw new Error(`${spec} is not a semantic version`);
   return v;
@@ -35,7 +72,12 @@ export function versionOfBranch(branch: string, prefix: string): string {
 
 /** package.json (or package-lock.json) with its version set, formatting kept. */
 export function bumpPackageJson(text: string, version: string): string {
-  const data = JSON.parse(text) as { version?: string; packages?: Record<string, { version?: string }> };
+  let data: { version?: string; packages?: Record<string, { version?: string }> };
+  try {
+    data = JSON.parse(text) as typeof data;
+  } catch {
+    throw new Error('it is not valid JSON'); // never the parser's message: it quotes the file
+  }
   const indent = /^[ \t]+(?=")/m.exec(text)?.[0] ?? '  ';
   data.version = version;
   if (data.packages?.['']) data.packages[''].version = version; // a lockfile's root package
