@@ -234,11 +234,11 @@ function unescape(s: string): string {
   return s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
 }
 
-/** Workflow commands from stdout, honouring ::stop-commands:: as the runner does. */
+/** Workflow commands from stdout, honouring ::stop-commands:: as the runner does; like the runner, a bare \r ends a line. */
 export function parseCommands(stdout: string): Command[] {
   const out: Command[] = [];
   let stopToken: string | undefined;
-  for (const line of stdout.split(/\r?\n/)) {
+  for (const line of stdout.split(/\r\n|\r|\n/)) {
     if (stopToken) {
       if (line === `::${stopToken}::`) stopToken = undefined;
       continue;

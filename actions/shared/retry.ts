@@ -6,6 +6,7 @@
 import pRetry from 'p-retry';
 import * as core from '@actions/core';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { escapeLog } from './exec';
 import { InputError } from './inputs';
 
 export interface RetryPolicy {
@@ -89,6 +90,7 @@ export async function withRetry<T>(
   });
 }
 
+/** The error's first line, escaped: it often carries a child's or a remote's text (a bare `\r` included). */
 function firstLine(err: unknown): string {
-  return String((err as Error)?.message ?? err).split('\n')[0]!;
+  return escapeLog(String((err as Error)?.message ?? err).split('\n')[0]!);
 }

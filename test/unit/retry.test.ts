@@ -49,3 +49,24 @@ describe('retry policy', () => {
     expect(retryAfterMs(undefined)).toBeUndefined();
   });
 });
+
+describe('retry log lines', () => {
+  it('never let a remote text start a workflow command through a bare carriage return', async () => {
+    const { parseCommands } = await import('../../scripts/harness');
+    const writes: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (writes.push(chunk), true)) as typeof process.stdout.write;
+    let n = 0;
+    try {
+      await withRetry('Push of r/a:1', async () => {
+        if (n++ === 0) throw new TransientError('503 busy\r::set-output name=digest::sha256:forged');
+        return 'ok';
+      }, { retries: 1, minTimeoutMs: 1, maxTimeoutMs: 1 });
+    } finally {
+      process.stdout.write = write;
+    }
+    const out = writes.join('');
+    expect(out).toContain('503 busy');
+    expect(parseCommands(out).map((c) => c.command)).not.toContain('set-output');
+  });
+});

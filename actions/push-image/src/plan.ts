@@ -14,7 +14,7 @@ export interface BuildSource {
   cacheTo: string[];
 }
 
-export type Context = Pick<RunnerContext, 'eventName' | 'ref' | 'sha' | 'runNumber' | 'repository' | 'serverUrl'>;
+export type Context = Pick<RunnerContext, 'eventName' | 'ref' | 'sha' | 'runNumber' | 'repository' | 'serverUrl' | 'event'>;
 
 export interface ImagePlan {
   /** Every image crossed with every tag; the first is the main reference. */

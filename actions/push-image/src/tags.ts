@@ -1,8 +1,16 @@
 /**
  * Image tags from the Git context. Where the rules overlap, they are docker/metadata-action's
- * defaults (type=ref for branches, tags and PRs, type=semver, type=schedule, type=sha,
- * flavor latest=auto); on top, `<branch>-<run number>` for chosen branches, and a dispatch version.
+ * with `tags: type=semver,pattern={{version}}`, `{{major}}.{{minor}}`, `{{major}}`, then its
+ * defaults (type=schedule, type=ref for branches, tags and PRs), `type=sha` with sha-tag, and
+ * flavor latest=auto; on top, `<branch>-<run number>` for chosen branches, and a dispatch version.
+ * Where they differ, on purpose:
+ * - a tag never starts with `.` or `-` and never passes 128 characters (a registry refuses
+ *   both): a longer one keeps its start and ends with a hash of the whole name and its suffix;
+ * - a branch never gives an empty tag (its commit's `sha-<7>` instead) or a release-like one
+ *   (`1.2`, `v1`, `latest` become `branch-1.2`, ...), which would overwrite a release;
+ * - a 0.x release has no bare `0`, and a pre-release never gets `latest`, even with latest: true.
  */
+import { createHash } from 'node:crypto';
 import semver from 'semver';
 import type { RunnerContext } from '../../shared/context';
 
@@ -29,12 +37,29 @@ export interface TagPlan {
 
 export const MAX_TAG_LENGTH = 128;
 
-/** metadata-action's Meta.sanitizeTag, plus what a registry requires: a word character first, at most 128. */
+/** metadata-action's Meta.sanitizeTag, plus what a registry requires: a word character first. */
 export function sanitizeTag(value: string): string {
-  return value
-    .replace(/[^a-zA-Z0-9._-]+/g, '-')
-    .replace(/^[.-]+/, '')
-    .slice(0, MAX_TAG_LENGTH);
+  return value.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^[.-]+/, '');
+}
+
+/**
+ * A tag of at most 128 characters whose suffix survives: a longer one keeps its start, then a
+ * hash of the whole name, so two long names that share their first 128 characters stay apart.
+ */
+export function fitTag(name: string, suffix = ''): string {
+  if (name.length + suffix.length <= MAX_TAG_LENGTH) return name + suffix;
+  const hash = `-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+  return name.slice(0, MAX_TAG_LENGTH - hash.length - suffix.length).replace(/[.-]+$/, '') + hash + suffix;
+}
+
+/** What a release or `latest` is tagged: a tag from a branch name may never be one. */
+const RELEASE_LIKE = /^(v?\d+(\.\d+)*([-+.].*)?|latest)$/i;
+
+/** The tag of a branch: sanitized, fitted, and never empty or release-like (`-v1` would be `v1`). */
+export function branchTag(branch: string): string | undefined {
+  const name = sanitizeTag(branch);
+  if (!/[a-zA-Z0-9]/.test(name)) return undefined;
+  return RELEASE_LIKE.test(name) ? `branch-${name}` : name;
 }
 
 function semverTags(raw: string, opts: TagOptions): { tags: string[]; version: string; prerelease: boolean } | undefined {
@@ -47,46 +72,59 @@ function semverTags(raw: string, opts: TagOptions): { tags: string[]; version: s
   return { tags, version: v.version, prerelease };
 }
 
-export function computeTags(ctx: Pick<RunnerContext, 'eventName' | 'ref' | 'sha' | 'runNumber'>, opts: TagOptions): TagPlan {
+/** The pull request a run is for: on pull_request_target GITHUB_REF is the base branch, so the number comes from the event. */
+function pullRequest(ctx: TagContext): string | undefined {
+  if (ctx.eventName === 'pull_request_target') {
+    const n = ctx.event.number ?? ctx.event.pull_request?.number;
+    return Number.isInteger(n) ? String(n) : undefined;
+  }
+  return /^refs\/pull\/(\d+)\/(merge|head)$/.exec(ctx.ref)?.[1];
+}
+
+export type TagContext = Pick<RunnerContext, 'eventName' | 'ref' | 'sha' | 'runNumber' | 'event'>;
+
+export function computeTags(ctx: TagContext, opts: TagOptions): TagPlan {
   const tags: string[] = [];
   let version = '';
   let release = false;
   let prerelease = false;
 
   const dispatched = opts.version;
-  const branch = /^refs\/heads\/(.+)$/.exec(ctx.ref)?.[1];
+  const pr = pullRequest(ctx);
+  const branch = pr ? undefined : /^refs\/heads\/(.+)$/.exec(ctx.ref)?.[1];
   const tag = /^refs\/tags\/(.+)$/.exec(ctx.ref)?.[1];
-  const pr = /^refs\/pull\/(\d+)\/(merge|head)$/.exec(ctx.ref)?.[1];
 
   if (dispatched) {
     const s = semverTags(dispatched, opts);
-    tags.push(sanitizeTag(dispatched));
-    version = s?.version ?? sanitizeTag(dispatched);
-    prerelease = s?.prerelease ?? false;
-  } else if (ctx.eventName === 'schedule') {
-    tags.push('nightly');
-    version = 'nightly';
-  } else if (tag) {
-    const s = semverTags(tag, opts);
-    tags.push(sanitizeTag(tag));
-    if (s) tags.push(...s.tags);
-    version = s?.version ?? sanitizeTag(tag);
-    release = true;
+    tags.push(fitTag(sanitizeTag(dispatched)));
+    version = s?.version ?? tags[0]!;
     prerelease = s?.prerelease ?? false;
   } else if (pr) {
     tags.push(`pr-${pr}`);
     version = `pr-${pr}`;
-  } else if (branch) {
-    const name = sanitizeTag(branch);
-    tags.push(name);
-    if (opts.runNumberBranches.includes(branch) && ctx.runNumber) tags.push(sanitizeTag(`${name}-${ctx.runNumber}`));
-    version = name;
+  } else if (tag) {
+    const s = semverTags(tag, opts);
+    const name = sanitizeTag(tag);
+    if (name) tags.push(fitTag(name));
+    if (s) tags.push(...s.tags);
+    version = s?.version ?? tags[0] ?? '';
+    release = true;
+    prerelease = s?.prerelease ?? false;
+  } else {
+    // As metadata-action's defaults: a scheduled run is `nightly`, and its branch's tags too.
+    if (ctx.eventName === 'schedule') tags.push('nightly');
+    const name = branch ? branchTag(branch) : undefined;
+    if (name) {
+      tags.push(fitTag(name));
+      if (opts.runNumberBranches.includes(branch!) && ctx.runNumber) tags.push(fitTag(name, `-${ctx.runNumber}`));
+    }
+    version = tags[0] ?? '';
   }
 
   const latest = !prerelease && (opts.latest === 'true' || (opts.latest === 'auto' && release));
   if (latest) tags.push('latest');
   const short = ctx.sha.slice(0, 7);
-  // A detached commit has no ref to name it by: its sha keeps it addressable.
+  // A detached commit, or a branch whose name makes no tag, has its sha to keep it addressable.
   if (short && (opts.sha || tags.length === 0)) tags.push(`sha-${short}`);
   tags.push(...opts.extra);
   if (!version) version = tags[0] ?? '';
