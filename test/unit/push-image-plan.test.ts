@@ -47,7 +47,7 @@ describe('push-image plan', () => {
   });
 
   it('plans a build for every tag of every image, or none when an existing image is tagged', () => {
-    const ctx = { eventName: 'push', ref: 'refs/heads/develop', sha: 'abc', runNumber: '7', repository: 'acme/auth-service', serverUrl: 'https://github.com' };
+    const ctx = { eventName: 'push', ref: 'refs/heads/develop', sha: 'abc', runNumber: '7', repository: 'acme/auth-service', serverUrl: 'https://github.com', event: {} };
     const tagOptions: TagOptions = { latest: 'auto', semverAliases: true, sha: false, runNumberBranches: ['develop'], version: '', extra: [] };
     const plan = planImage({ images: ['r/a'], tagOptions: { ...tagOptions, runNumberBranches: ['develop'] }, labels: {}, build: source }, ctx, new Date(0));
     expect(plan.refs).toEqual(['r/a:develop', 'r/a:develop-7']);
@@ -57,7 +57,7 @@ describe('push-image plan', () => {
   });
 
   it('labels the image from the Git context; explicit labels win', () => {
-    const ctx = { eventName: 'push', ref: 'refs/tags/v1.2.3', sha: 'abc', runNumber: '1', repository: 'acme/auth-service', serverUrl: 'https://github.com' };
+    const ctx = { eventName: 'push', ref: 'refs/tags/v1.2.3', sha: 'abc', runNumber: '1', repository: 'acme/auth-service', serverUrl: 'https://github.com', event: {} };
     const labels = ociLabels(ctx, '1.2.3', new Date(0), { 'org.opencontainers.image.title': 'Auth' });
     expect(labels).toEqual({
       'org.opencontainers.image.title': 'Auth',

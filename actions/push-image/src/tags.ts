@@ -85,7 +85,7 @@ export type TagContext = Pick<RunnerContext, 'eventName' | 'ref' | 'sha' | 'runN
 
 export function computeTags(ctx: TagContext, opts: TagOptions): TagPlan {
   const tags: string[] = [];
-  let version = '';
+  let version: string;
   let release = false;
   let prerelease = false;
 
