@@ -29,7 +29,7 @@ const manifest = (n: string) => parse(fs.readFileSync(path.join(ROOT, 'actions',
 /** Each action's config reader, its contract, and the fewest inputs it accepts. */
 const readers: Record<string, { contract: Contract; given: Record<string, string>; read: (root: string, i: Inputs) => unknown }> = {
   'compose-itest': { contract: composeItest, given: {}, read: readComposeItest },
-  'git-flow-release': { contract: gitFlowRelease, given: {}, read: readGitFlowRelease },
+  'git-flow-release': { contract: gitFlowRelease, given: { version: '1.1.0' }, read: readGitFlowRelease },
   'push-image': { contract: pushImage, given: { images: 'r/a' }, read: readPushImage },
   'setup-builder': { contract: setupBuilder, given: { image: 'b:1' }, read: readSetupBuilder },
 };

@@ -1,27 +1,16 @@
 /** git-flow-release's inputs, read and validated before anything touches the repository. */
 import contract from '../action.yml';
 import { InputError, Inputs, insideRoot } from '../../shared/inputs';
+import type { FinishOptions, StartOptions } from './flow';
+import type { FlowSettings } from './repository';
 import { BUMPS, isValidRefPart } from './version';
 import semver from 'semver';
 
 export const OPERATIONS = ['release-start', 'release-finish', 'release', 'hotfix-start', 'hotfix-finish'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
-export interface Config {
+export interface Config extends FlowSettings, StartOptions, FinishOptions {
   operation: Operation;
-  version: string;
-  repo: string;
-  remote: string;
-  master: string;
-  develop: string;
-  releasePrefix?: string;
-  hotfixPrefix?: string;
-  /** undefined: from git config, else `v`. */
-  tagPrefix?: string;
-  versionFiles: string[];
-  versionPatterns: { file: string; pattern: RegExp }[];
-  tagMessage: string;
-  push: boolean;
   unshallow: boolean;
   identity: { name: string; email: string };
   githubRelease: boolean;

@@ -20,7 +20,10 @@ export class PreflightError extends Error {
   override name = 'PreflightError';
 }
 
-/** The inputs that override git-flow's configuration; empty or undefined: from `gitflow.*`, else AVH's defaults. */
+/**
+ * The inputs that override git-flow's configuration; empty or undefined: from `gitflow.*`, else
+ * AVH's defaults (the tag prefix: the one the release tags use, else `v`).
+ */
 export interface FlowSettings {
   remote: string;
   master: string;
