@@ -10,8 +10,9 @@ import { PermanentError, TransientError, withRetry } from './retry';
 
 const DENIED = /unauthorized|authentication required|access denied|denied:|forbidden|\b40[13]\b/i;
 const MISSING = /manifest unknown|name unknown|not found|\b404\b/i;
+// `blob unknown` on a manifest: another push of the same layer has not landed yet.
 const TRANSIENT =
-  /\b5\d\d\b|\b429\b|toomanyrequests|too many requests|timeout|timed out|connection reset|connection refused|broken pipe|\bEOF\b|no such host|TLS handshake|service unavailable|bad gateway/i;
+  /blob unknown|\b5\d\d\b|\b429\b|toomanyrequests|too many requests|timeout|timed out|connection reset|connection refused|broken pipe|\bEOF\b|no such host|TLS handshake|service unavailable|bad gateway/i;
 
 /** Turns a failed registry call of the docker CLI (pull, push, login) into an error that says whether a retry can help. */
 export function classifyRegistryFailure(what: string, res: ExecResult): Error {

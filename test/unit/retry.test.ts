@@ -70,3 +70,14 @@ describe('retry log lines', () => {
     expect(parseCommands(out).map((c) => c.command)).not.toContain('set-output');
   });
 });
+
+describe('registry failures', () => {
+  it('retries what another push can still fix, and never a refusal', async () => {
+    const { classifyRegistryFailure } = await import('../../actions/shared/registry');
+    const res = (line: string) => ({ command: 'docker push', code: 1, stdout: '', tail: [line], durationMs: 1, timedOut: false, cancelled: false });
+    expect(classifyRegistryFailure('Push', res('manifest blob unknown: blob unknown to registry'))).toBeInstanceOf(TransientError);
+    expect(classifyRegistryFailure('Push', res('received unexpected HTTP status: 503 Service Unavailable'))).toBeInstanceOf(TransientError);
+    expect(classifyRegistryFailure('Push', res('unauthorized: authentication required'))).toBeInstanceOf(PermanentError);
+    expect(classifyRegistryFailure('Pull', res('manifest unknown: manifest unknown'))).toBeInstanceOf(PermanentError);
+  });
+});
