@@ -25,26 +25,21 @@ export async function logIn(logins: readonly Login[], logout: boolean, opts: Reg
 }
 
 /**
- * Pushes every repository side by side, each its first tag first, then its other tags (which
- * then carry only a manifest) side by side; the first push that fails for good stops the others.
- * Returns the manifest digest of each image repository, as the daemon recorded it.
+ * Pushes every reference side by side (the first push that fails for good stops the others;
+ * a tag whose layers another push is still uploading is retried) and returns the manifest
+ * digest of each image repository, as the daemon recorded it.
  */
 export async function pushAll(images: readonly string[], refs: readonly string[], opts: RegistryCallOptions): Promise<Map<string, string>> {
   const stop = new AbortController();
   opts.signal?.addEventListener('abort', () => stop.abort(opts.signal?.reason), { once: true });
-  const pushOne = (ref: string) =>
-    push(ref, { ...opts, signal: stop.signal }).catch((err: unknown) => {
-      stop.abort(err);
-      throw err;
-    });
-  const digests = new Map<string, string>();
   await Promise.all(
-    images.map(async (image) => {
-      const [first, ...rest] = refs.filter((r) => r.startsWith(`${image}:`));
-      await pushOne(first!);
-      await Promise.all(rest.map(pushOne));
-      digests.set(image, await pushedDigest(first!, image));
-    }),
+    refs.map((ref) =>
+      push(ref, { ...opts, signal: stop.signal }).catch((err: unknown) => {
+        stop.abort(err);
+        throw err;
+      }),
+    ),
   );
-  return new Map(images.map((i) => [i, digests.get(i)!]));
+  const firstOf = (image: string) => refs.find((r) => r.startsWith(`${image}:`))!;
+  return new Map(await Promise.all(images.map(async (image) => [image, await pushedDigest(firstOf(image), image)] as const)));
 }
