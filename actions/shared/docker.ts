@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { tempDir } from './context';
 import { exec, execOk, ExecError, succeeded, watch, type ExecOptions, type ExecResult, type Watcher } from './exec';
 
 const DOCKER = 'docker';
@@ -107,7 +108,7 @@ export async function build(spec: BuildSpec, temp: string, opts: ExecOptions = {
 
 /** Runs fn with a folder only this user can read (0700), removed afterwards. */
 async function withPrivateDir<T>(temp: string, fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = fs.mkdtempSync(path.join(temp, 'drover-'));
+  const dir = tempDir({ temp }, 'drover');
   try {
     return await fn(dir);
   } finally {

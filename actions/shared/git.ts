@@ -4,7 +4,7 @@
  * A ref that comes from a user or a remote goes after `--end-of-options` or as `refs/...`, so it
  * can never read as an option.
  */
-import { escapeLog, exec, ExecError, type ExecOptions, type ExecResult } from './exec';
+import { escapeLog, exec, ExecError, succeeded, type ExecOptions, type ExecResult } from './exec';
 
 export interface Identity {
   name: string;
@@ -30,7 +30,7 @@ export class Git {
   /** Runs, throws on a non-zero exit, returns trimmed stdout. */
   private async text(args: readonly string[], opts: ExecOptions = {}): Promise<string> {
     const res = await this.call(args, opts);
-    if (res.code !== 0) throw new ExecError(res);
+    if (!succeeded(res)) throw new ExecError(res);
     return res.stdout.trim();
   }
 

@@ -73,7 +73,7 @@ export interface RunContext {
  */
 export function buildContainer(job: Job, ctx: RunContext): ContainerSpec {
   const env: Record<string, string> = {
-    HOME: '/tmp/home',
+    HOME: '/tmp/home', // a path inside the container: a writable home for the runner's uid there
     SOURCE_PATH: job.sourcePath,
     CI: 'true',
     ...(job.caBundle ? Object.fromEntries(CA_VARIABLES.map((v) => [v, CA_PATH])) : {}),
