@@ -4,6 +4,19 @@
  * SIGINT/SIGTERM (a cancelled job) abort the stage's signal so it can clean up before exit.
  */
 import * as core from '@actions/core';
+import * as http from 'node:http';
+
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
+
+/**
+ * Requests (fetch, http, https) go through HTTP(S)_PROXY and honour NO_PROXY when the runner
+ * sets them, as @actions/http-client does; without them nothing changes.
+ */
+export function useProxyFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (!PROXY_VARIABLES.some((name) => env[name])) return false;
+  http.setGlobalProxyFromEnv(env);
+  return true;
+}
 
 /** An error that ends the step with a given exit code. */
 export class StepFailure extends Error {
@@ -23,6 +36,7 @@ export function isPost(): boolean {
 
 export function runAction(main: Stage, post?: Stage): Promise<void> {
   const inPost = isPost();
+  useProxyFromEnv();
   if (!inPost) core.saveState('isPost', 'true');
   const controller = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const)

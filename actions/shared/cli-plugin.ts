@@ -1,8 +1,11 @@
 /**
  * Docker CLI plugins (buildx, compose) on runners that lack them: downloaded once into the
  * runner's tool cache (RUNNER_TOOL_CACHE/<tool>/<version>/<arch>) and linked into the CLI's
- * plugin folder, $DOCKER_CONFIG/cli-plugins or ~/.docker/cli-plugins.
+ * plugin folder, $DOCKER_CONFIG/cli-plugins or ~/.docker/cli-plugins. A download is verified
+ * against the `checksums.txt` the release publishes beside the binary (sha256sum's format, as
+ * the buildx and compose releases have it) before it enters the cache.
  */
+import { createHash } from 'node:crypto';
 import * as core from '@actions/core';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,6 +29,24 @@ export function releaseUrl(plugin: PluginSource['plugin'], version: string, arch
     : `https://github.com/docker/compose/releases/download/v${version}/docker-compose-linux-${arch === 'x64' ? 'x86_64' : 'aarch64'}`;
 }
 
+/** The release's checksums file: `checksums.txt` in the folder the binary is downloaded from. */
+export function checksumsUrl(url: string): string {
+  return new URL('checksums.txt', url).href;
+}
+
+/** Throws unless `checksums` (sha256sum output) lists the binary's file name with its sha256. */
+export function verifyChecksum(src: PluginSource, binary: Buffer, checksums: string): void {
+  const name = decodeURIComponent(new URL(src.url).pathname.split('/').pop() ?? '');
+  const listed = checksums
+    .split('\n')
+    .map((line) => /^([0-9a-f]{64}) [ *](.+)$/i.exec(line.trim()))
+    .find((m) => m?.[2] === name)?.[1];
+  if (!listed) throw new Error(`${checksumsUrl(src.url)} lists no sha256 for ${name}: docker ${src.plugin} was not installed`);
+  const actual = createHash('sha256').update(binary).digest('hex');
+  if (actual !== listed.toLowerCase())
+    throw new Error(`docker ${src.plugin} from ${src.url} has sha256 ${actual}, but the release lists ${listed.toLowerCase()}: not installed`);
+}
+
 export function pluginDir(): string {
   return path.join(process.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker'), 'cli-plugins');
 }
@@ -44,6 +65,10 @@ export async function ensurePlugin(src: PluginSource): Promise<'runner' | 'tool-
         `This runner has no docker ${src.plugin}, and downloading ${src.version} from ${src.url} failed: ${(err as Error).message}. Install it on the runner or point the action at a reachable copy.`,
       );
     });
+    const sums = await withRetry(`download of the checksums of ${tool}`, () => tc.downloadTool(checksumsUrl(src.url))).catch((err: unknown) => {
+      throw new Error(`The checksums of docker ${src.plugin} ${src.version} could not be read from ${checksumsUrl(src.url)}: ${(err as Error).message}`);
+    });
+    verifyChecksum(src, fs.readFileSync(file), fs.readFileSync(sums, 'utf8'));
     dir = await tc.cacheFile(file, tool, tool, src.version);
     from = 'download';
   }

@@ -2,8 +2,8 @@
  * The part of @actions/http-client's API that @actions/core, @actions/tool-cache and
  * @actions/github call, served by the runtime's own fetch. The build puts this module in place
  * of @actions/http-client (and of undici's fetch), so bundles do not carry undici (about
- * 350 KB) and start fast. Proxies: the runtime's fetch honours HTTP(S)_PROXY where Node is
- * started with NODE_USE_ENV_PROXY=1.
+ * 350 KB) and start fast. Proxies: runAction points the runtime's fetch at HTTP(S)_PROXY
+ * and NO_PROXY when they are set (useProxyFromEnv).
  */
 import { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';

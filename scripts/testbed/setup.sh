@@ -23,6 +23,7 @@ command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v docker-compose >/dev/null || need+=(docker-compose) # Compose v1, the fallback
+command -v tinyproxy >/dev/null || need+=(tinyproxy)         # a real forward proxy for the proxy tests
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   apt-get update -qq

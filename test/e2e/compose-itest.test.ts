@@ -1,9 +1,8 @@
 /** compose-itest through the runner harness, against real Docker, Compose v2 and v1, and MariaDB. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { startReleaseServer } from '../support/release-server';
 import { Job, type StepResult } from '../../scripts/harness';
 import { containersCreatedSince, copyExample, docker } from '../support/testbed';
 
@@ -210,25 +209,22 @@ describe('compose-itest on a runner without Compose v2', () => {
   it('installs the Compose v2 plugin through the tool cache, with the runner layout', async () => {
     fs.writeFileSync(path.join(job.workspace, 'docker-compose.yml'), 'services:\n  app:\n    image: debian:bookworm-slim\n    command: ["sleep", "infinity"]\n    init: true\n');
     job.chown(job.workspace);
-    const binary = fs.readFileSync(path.join(process.env.DROVER_CLI_PLUGINS!, 'docker-compose'));
-    let downloads = 0;
-    const server = createServer((_req, res) => {
-      downloads++;
-      res.end(binary);
-    }).listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
+    const release = await startReleaseServer({ 'docker-compose-linux-x86_64': fs.readFileSync(path.join(process.env.DROVER_CLI_PLUGINS!, 'docker-compose')) });
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/docker-compose`;
-      const step = await job.run('compose-itest', { with: { 'compose-version': 'v2', 'compose-plugin-version': '2.26.1', 'compose-plugin-url': url, run: 'true' } });
+      const url = release.url('docker-compose-linux-x86_64');
+      const step = await job.run('compose-itest', {
+        with: { 'compose-version': 'v2', 'compose-plugin-version': '2.26.1', 'compose-plugin-url': url, run: 'true' },
+        env: { NODE_EXTRA_CA_CERTS: release.caFile },
+      });
       expect(step.errors).toEqual([]);
       expect(step.exitCode).toBe(0);
       expect(step.stdout).toContain('Compose v2, project');
-      expect(downloads).toBe(1);
+      expect(release.requests).toEqual(['/releases/v1/docker-compose-linux-x86_64', '/releases/v1/checksums.txt']);
       expect(fs.existsSync(path.join(job.toolCache, 'docker-compose/2.26.1/x64/docker-compose'))).toBe(true);
       expect(fs.existsSync(path.join(job.toolCache, 'docker-compose/2.26.1/x64.complete'))).toBe(true);
       expect(leftovers(projectOf(step))).toEqual([]);
     } finally {
-      server.close();
+      release.close();
     }
   });
 });

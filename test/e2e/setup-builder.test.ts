@@ -1,10 +1,9 @@
 /** setup-builder through the runner harness, under Node 24, against the real Docker engine. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { Job, RUNNER_UID } from '../../scripts/harness';
+import { startForwardProxy, startReleaseServer, type ReleaseServer } from '../support/release-server';
 import { containersCreatedSince, copyExample, docker, filesNotOwnedBy } from '../support/testbed';
 
 const CA = '/etc/ssl/certs/ca-certificates.crt';
@@ -149,40 +148,81 @@ describe('setup-builder', () => {
 
 describe('setup-builder on a runner without buildx', () => {
   const job = new Job({ plugins: false });
-  let server: Server;
-  let url = '';
-  let downloads = 0;
+  const buildx = () => fs.readFileSync(path.join(process.env.DROVER_CLI_PLUGINS!, 'docker-buildx'));
+  let release: ReleaseServer;
   beforeAll(async () => {
-    const buildx = fs.readFileSync(path.join(process.env.DROVER_CLI_PLUGINS!, 'docker-buildx'));
-    server = createServer((_req, res) => {
-      downloads++;
-      res.end(buildx);
-    }).listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/buildx`;
+    const files = { 'buildx-v0.13.1.linux-amd64': buildx(), 'tampered.linux-amd64': Buffer.concat([buildx(), Buffer.from('x')]) };
+    release = await startReleaseServer(files, { ...files, 'tampered.linux-amd64': buildx() });
     fs.mkdirSync(path.join(job.workspace, 'b'));
     fs.writeFileSync(path.join(job.workspace, 'b/Dockerfile'), `FROM debian:bookworm-slim\nLABEL test.run=${process.pid}-${Date.now()}\n`);
     job.chown(job.workspace);
   });
+  const images = new Set<string>();
   afterAll(() => {
-    server.close();
+    release.close();
     job.cleanup();
+    if (images.size) docker('rmi', '-f', ...images);
   });
+  const downloads = () => release.requests.filter((r) => !r.endsWith('checksums.txt')).length;
+  const run = async (version: string, url: string, env: Record<string, string> = {}) => {
+    const step = await job.run('setup-builder', { with: { dockerfile: 'b/Dockerfile', run: 'true', 'buildx-version': version, 'buildx-url': url }, env: { NODE_EXTRA_CA_CERTS: release.caFile, ...env } });
+    if (step.outputs.image) images.add(step.outputs.image);
+    return step;
+  };
 
-  it('installs buildx into the tool cache with the runner layout, once', async () => {
-    const inputs = { dockerfile: 'b/Dockerfile', run: 'true', 'buildx-version': '0.13.1', 'buildx-url': url };
-    const step = await job.run('setup-builder', { with: inputs });
+  it('installs buildx into the tool cache with the runner layout, once, after checking its sha256', async () => {
+    const step = await run('0.13.1', release.url('buildx-v0.13.1.linux-amd64'));
     expect(step.errors).toEqual([]);
     expect(step.exitCode).toBe(0);
     expect(step.outputs.built).toBe('true');
     expect(fs.existsSync(path.join(job.toolCache, 'docker-buildx/0.13.1/x64/docker-buildx'))).toBe(true);
     expect(fs.existsSync(path.join(job.toolCache, 'docker-buildx/0.13.1/x64.complete'))).toBe(true);
-    expect(downloads).toBe(1);
+    expect(release.requests).toEqual(['/releases/v1/buildx-v0.13.1.linux-amd64', '/releases/v1/checksums.txt']);
     fs.rmSync(path.join(job.home, '.docker/cli-plugins/docker-buildx'));
     fs.appendFileSync(path.join(job.workspace, 'b/Dockerfile'), 'ENV REBUILD=1\n');
-    const second = await job.run('setup-builder', { with: inputs });
+    const second = await run('0.13.1', release.url('buildx-v0.13.1.linux-amd64'));
     expect(second.exitCode).toBe(0);
-    expect(downloads).toBe(1);
-    docker('rmi', '-f', second.outputs.image!, step.outputs.image!);
+    expect(downloads()).toBe(1);
+    fs.rmSync(path.join(job.home, '.docker/cli-plugins/docker-buildx'));
+  });
+
+  it('refuses a binary whose sha256 the release does not list, and caches nothing', async () => {
+    fs.appendFileSync(path.join(job.workspace, 'b/Dockerfile'), 'ENV TAMPERED=1\n');
+    const step = await run('0.13.9', release.url('tampered.linux-amd64'));
+    expect(step.exitCode).toBe(1);
+    expect(step.errors[0]).toMatch(/^docker buildx from https:\/\/127\.0\.0\.1:\d+\/releases\/v1\/tampered\.linux-amd64 has sha256 [0-9a-f]{64}, but the release lists [0-9a-f]{64}: not installed$/);
+    expect(fs.existsSync(path.join(job.toolCache, 'docker-buildx/0.13.9'))).toBe(false);
+    expect(fs.existsSync(path.join(job.home, '.docker/cli-plugins/docker-buildx'))).toBe(false);
+  });
+
+  it('refuses a plain http:// URL before downloading anything', async () => {
+    const before = release.requests.length;
+    const step = await run('0.13.8', release.url('buildx-v0.13.1.linux-amd64').replace('https:', 'http:'));
+    expect(step.exitCode).toBe(1);
+    expect(step.errors[0]).toMatch(/^Input 'buildx-url' is invalid: .*; expected an https URL$/);
+    expect(release.requests.length).toBe(before);
+  });
+
+  it('downloads through the runner\'s HTTPS_PROXY, and straight when NO_PROXY names the host', async () => {
+    const proxy = await startForwardProxy();
+    fs.appendFileSync(path.join(job.workspace, 'b/Dockerfile'), 'ENV PROXIED=1\n');
+    try {
+      const url = release.url('buildx-v0.13.1.linux-amd64');
+      const port = new URL(url).port;
+      const step = await run('0.13.2', url, { HTTPS_PROXY: proxy.url });
+      expect(step.errors).toEqual([]);
+      const proxied = proxy.connections();
+      expect(proxied.length).toBeGreaterThan(0);
+      expect(new Set(proxied)).toEqual(new Set([`127.0.0.1:${port}`]));
+      const sums = release.requests.filter((r) => r.endsWith('checksums.txt')).length;
+      fs.rmSync(path.join(job.home, '.docker/cli-plugins/docker-buildx'));
+      fs.appendFileSync(path.join(job.workspace, 'b/Dockerfile'), 'ENV DIRECT=1\n');
+      const direct = await run('0.13.3', url, { HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' });
+      expect(direct.errors).toEqual([]);
+      expect(proxy.connections()).toHaveLength(proxied.length);
+      expect(release.requests.filter((r) => r.endsWith('checksums.txt'))).toHaveLength(sums + 1);
+    } finally {
+      proxy.close();
+    }
   });
 });

@@ -73,7 +73,7 @@ export async function readConfig(root: string, input = new Inputs(contract)): Pr
     composeVersion: input.choice('compose-version', ['auto', 'v2', 'v1'] as const),
     composePlugin: {
       version: input.string('compose-plugin-version', { pattern: /^\d+\.\d+\.\d+$/, accepted: 'a version such as 2.32.1' }),
-      url: input.string('compose-plugin-url', { pattern: /^https?:\/\/\S+$/, accepted: 'an http(s) URL' }),
+      url: input.string('compose-plugin-url', { pattern: /^https:\/\/\S+$/, accepted: 'an https URL' }),
     },
   };
 }

@@ -38,7 +38,7 @@ export function readConfig(root: string, input = new Inputs(contract)): Config {
     timeoutMinutes: input.integer('timeout-minutes', { min: 1, max: 6 * 60 }),
     buildx: {
       version: input.string('buildx-version', { pattern: /^\d+\.\d+\.\d+$/, accepted: 'a version such as 0.19.3' }),
-      url: input.string('buildx-url', { pattern: /^https?:\/\/\S+$/, accepted: 'an http(s) URL' }),
+      url: input.string('buildx-url', { pattern: /^https:\/\/\S+$/, accepted: 'an https URL' }),
     },
   };
 }
