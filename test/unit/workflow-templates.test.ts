@@ -30,9 +30,69 @@ describe.each(templates)('%s', (file) => {
     }
   });
 
+  type Step = { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
+  type Job = { permissions?: Record<string, string>; environment?: unknown; steps: Step[] };
+  const wf = parseYaml(src) as { permissions?: Record<string, string>; concurrency?: unknown; jobs: Record<string, Job> };
+  const steps = Object.values(wf.jobs).flatMap((j) => j.steps);
+
+  it('pins every third-party action by full commit SHA, with its version in a comment', () => {
+    const lines = src.split('\n').filter((l) => /^\s*-?\s*uses:/.test(l) && !/uses:\s*(acme\/drover\/|\.\/)/.test(l));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/uses:\s*[\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$/);
+  });
+
+  it('passes values to run: through env, never as an expression in the script', () => {
+    for (const step of steps.filter((s) => s.run)) expect(step.run).not.toContain('${{');
+  });
+
+  it('grants permissions per job, and nothing at the top', () => {
+    expect(Object.keys(wf.permissions ?? {})).toEqual([]);
+    for (const [name, job] of Object.entries(wf.jobs)) expect(job.permissions, name).toBeDefined();
+  });
+
+  it('keeps the checkout credentials out of jobs that do not push to git', () => {
+    for (const [name, job] of Object.entries(wf.jobs)) {
+      if (job.permissions?.contents === 'write') continue;
+      for (const step of job.steps.filter((s) => s.uses?.startsWith('actions/checkout@'))) expect(step.with?.['persist-credentials'], name).toBe(false);
+    }
+  });
+
+  it('runs one at a time when it publishes', () => {
+    const publishes = steps.some((s) => (s.uses?.includes('/push-image@') && s.with?.push !== false) || s.uses?.includes('/git-flow-release@'));
+    expect(publishes).toBe(true);
+    expect(wf.concurrency).toBeDefined();
+  });
+
+  it('tests and pushes the image its package step built, not a tag written by hand', () => {
+    const consumers = steps.filter((s) => s.uses?.includes('/compose-itest@') || s.with?.['source-image']);
+    for (const step of consumers) {
+      const value = String(step.with?.['source-image'] ?? step.with?.env ?? '');
+      expect(value).toMatch(/\$\{\{ steps\.package\.outputs\.image \}\}/);
+    }
+  });
+
   it('has a properties file for organization templates', () => {
     const props = JSON.parse(fs.readFileSync(path.join(dir, file.replace(/\.yml$/, '.properties.json')), 'utf8'));
     expect(props.name).toBeTruthy();
     expect(props.description).toBeTruthy();
+  });
+});
+
+describe('git-flow.yml', () => {
+  const wf = parseYaml(fs.readFileSync(path.join(dir, 'git-flow.yml'), 'utf8')) as {
+    on: { workflow_dispatch: { inputs: Record<string, { default?: string }> } };
+    jobs: Record<string, { if?: string; environment?: string; steps: { uses?: string; with?: Record<string, string> }[] }>;
+  };
+  const finish = Object.values(wf.jobs).find((j) => j.if?.startsWith('!'))!;
+
+  it('finishes in a GitHub environment that can require approval', () => {
+    expect(finish.environment).toBe('release');
+    expect(Object.values(wf.jobs).filter((j) => j.environment)).toHaveLength(1);
+  });
+
+  it('leaves the version empty for a finish, so the open branch names it', () => {
+    expect(wf.on.workflow_dispatch.inputs.version!.default).toBe('');
+    const flow = finish.steps.find((s) => s.uses?.includes('/git-flow-release@'))!;
+    expect(flow.with!.version).toBe("${{ inputs.version || (inputs.operation == 'release' && 'minor' || '') }}");
   });
 });
