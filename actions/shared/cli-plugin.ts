@@ -65,11 +65,17 @@ export async function ensurePlugin(src: PluginSource): Promise<'runner' | 'tool-
         `This runner has no docker ${src.plugin}, and downloading ${src.version} from ${src.url} failed: ${(err as Error).message}. Install it on the runner or point the action at a reachable copy.`,
       );
     });
-    const sums = await withRetry(`download of the checksums of ${tool}`, () => tc.downloadTool(checksumsUrl(src.url))).catch((err: unknown) => {
-      throw new Error(`The checksums of docker ${src.plugin} ${src.version} could not be read from ${checksumsUrl(src.url)}: ${(err as Error).message}`);
-    });
-    verifyChecksum(src, fs.readFileSync(file), fs.readFileSync(sums, 'utf8'));
-    dir = await tc.cacheFile(file, tool, tool, src.version);
+    try {
+      const sums = await withRetry(`download of the checksums of ${tool}`, () => tc.downloadTool(checksumsUrl(src.url))).catch((err: unknown) => {
+        throw new Error(`The checksums of docker ${src.plugin} ${src.version} could not be read from ${checksumsUrl(src.url)}: ${(err as Error).message}`);
+      });
+      const listed = fs.readFileSync(sums, 'utf8');
+      fs.rmSync(sums, { force: true });
+      verifyChecksum(src, fs.readFileSync(file), listed);
+      dir = await tc.cacheFile(file, tool, tool, src.version);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
     from = 'download';
   }
   const target = path.join(pluginDir(), tool);
