@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempDir } from './context';
-import { exec, execOk, ExecError, succeeded, watch, type ExecOptions, type ExecResult, type Watcher } from './exec';
+import { escapeLog, exec, execOk, ExecError, succeeded, watch, type ExecOptions, type ExecResult, type Watcher } from './exec';
 
 const DOCKER = 'docker';
 
@@ -283,7 +283,7 @@ export interface ServiceInspect {
     UpdateConfig?: Record<string, unknown>;
   };
   PreviousSpec?: ServiceInspect['Spec'];
-  UpdateStatus?: { State: string; Message?: string };
+  UpdateStatus?: { State: string; StartedAt?: string; CompletedAt?: string; Message?: string };
 }
 
 export async function inspectService(name: string): Promise<ServiceInspect | undefined> {
@@ -317,6 +317,37 @@ export async function updateService(name: string, update: ServiceUpdate, opts: E
 
 export async function rollbackService(name: string, opts: ExecOptions = {}): Promise<void> {
   await dockerOk(['service', 'rollback', '--detach', name], { what: `Rolling back the service ${name}`, silent: true, ...opts });
+}
+
+/** Where a service's rolling update (or the rollback swarm started for it) came to rest. */
+export interface UpdateOutcome {
+  state: 'completed' | 'paused' | 'rollback_completed' | 'rollback_paused' | 'timeout';
+  message: string;
+  waitedMs: number;
+}
+
+const SETTLED = new Set(['completed', 'paused', 'rollback_completed', 'rollback_paused']);
+
+/**
+ * Waits until the update started after `before` (the service's UpdateStatus.StartedAt when the
+ * update was requested) settles, polling every `intervalMs`; `timeout` when it has not settled
+ * within `timeoutMs` (the update goes on: the caller decides whether to roll back).
+ */
+export async function waitForUpdate(
+  name: string,
+  before: string | undefined,
+  opts: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal },
+): Promise<UpdateOutcome> {
+  const start = Date.now();
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    const status = (await inspectService(name))?.UpdateStatus;
+    const waitedMs = Date.now() - start;
+    if (status && status.StartedAt !== before && SETTLED.has(status.State))
+      return { state: status.State as UpdateOutcome['state'], message: escapeLog(status.Message ?? ''), waitedMs };
+    if (waitedMs >= opts.timeoutMs) return { state: 'timeout', message: escapeLog(status?.Message ?? ''), waitedMs };
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
+  }
 }
 
 export interface ServiceTask {

@@ -1,5 +1,6 @@
 /** The toolkit's docker, registry and swarm modules against the real daemon, registry and single-node swarm. */
 import { afterAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,6 +20,7 @@ import {
   swarmState,
   tag,
   updateService,
+  waitForUpdate,
 } from '../../actions/shared/docker';
 import { login, logout, push, pushedDigest } from '../../actions/shared/registry';
 import { docker } from '../support/testbed';
@@ -126,10 +128,11 @@ describe('registry', () => {
 describe('docker: swarm services and stacks', () => {
   const stack = `tk${process.pid}`;
   const image2 = `drover-toolkit-swarm:${process.pid}`;
+  const unhealthy = `drover-toolkit-unhealthy:${process.pid}`;
   afterAll(async () => {
     await stackRemove(stack).catch(() => undefined);
     await until('the stack to go', async () => ((await stackServices(stack)).length === 0 ? true : undefined), 30_000).catch(() => undefined);
-    docker('rmi', '-f', image2);
+    docker('rmi', '-f', image2, unhealthy);
   });
 
   it('deploys a stack, updates a service rolling, and rolls it back', async () => {
@@ -168,5 +171,19 @@ describe('docker: swarm services and stacks', () => {
     await rollbackService(service);
     await until('the rollback to converge', () => running('debian:bookworm-slim'), 90_000);
     expect((await inspectService(service))?.Spec.TaskTemplate.ContainerSpec.Image).toMatch(/^debian:bookworm-slim/);
+  });
+
+  it('waits for an update to settle: an unhealthy image is rolled back by swarm, and the wait says so', async () => {
+    const service = `${stack}_app`;
+    execFileSync('docker', ['build', '-q', '-t', unhealthy, '-'], { input: 'FROM debian:bookworm-slim\nHEALTHCHECK --interval=1s --timeout=1s --retries=1 CMD false\n', stdio: ['pipe', 'ignore', 'inherit'] });
+    const before = (await inspectService(service))?.UpdateStatus?.StartedAt;
+    await updateService(service, { image: unhealthy, parallelism: 1, delaySeconds: 0, order: 'start-first', failureAction: 'rollback', monitorSeconds: 5 });
+    const outcome = await waitForUpdate(service, before, { timeoutMs: 120_000 });
+    expect(outcome.state).toBe('rollback_completed');
+    expect((await inspectService(service))?.Spec.TaskTemplate.ContainerSpec.Image).toMatch(/^debian:bookworm-slim/);
+    expect((await serviceTasks(service)).filter((t) => t.DesiredState === 'Running').every((t) => t.Image.startsWith('debian:bookworm-slim'))).toBe(true);
+
+    const settled = (await inspectService(service))?.UpdateStatus?.StartedAt;
+    expect(await waitForUpdate(service, settled, { timeoutMs: 1_000, intervalMs: 200 })).toMatchObject({ state: 'timeout' });
   });
 });
