@@ -14,10 +14,14 @@ function bundles(root: string): Record<string, string> {
 describe('committed bundles', () => {
   it('are what a fresh build produces', async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-build-'));
-    await build(out);
-    const fresh = bundles(out);
-    const committed = bundles(ROOT);
-    for (const n of names) expect(committed[n] === fresh[n], `actions/${n}/dist/index.cjs is stale: run npm run build`).toBe(true);
+    try {
+      await build(out);
+      const fresh = bundles(out);
+      const committed = bundles(ROOT);
+      for (const n of names) expect(committed[n] === fresh[n], `actions/${n}/dist/index.cjs is stale: run npm run build`).toBe(true);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('differ from a build of changed source, so a stale bundle is caught', async () => {
@@ -25,8 +29,12 @@ describe('committed bundles', () => {
     fs.cpSync(path.join(ROOT, 'actions'), path.join(src, 'actions'), { recursive: true, filter: (p) => !p.includes(`${path.sep}dist`) });
     const file = path.join(src, 'actions/shared/inputs.ts');
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace("'InputError'", "'InputErrorChanged'"));
-    await build(src, src);
-    expect(bundles(src)).not.toEqual(bundles(ROOT));
+    try {
+      await build(src, src);
+      expect(bundles(src)).not.toEqual(bundles(ROOT));
+    } finally {
+      fs.rmSync(src, { recursive: true, force: true });
+    }
   });
 
   it.each(names)('%s: action.yml runs one node24 bundle for main and post, and has a README', (n) => {
