@@ -4,7 +4,6 @@
  * SIGINT/SIGTERM (a cancelled job) abort the stage's signal so it can clean up before exit.
  */
 import * as core from '@actions/core';
-import * as http from 'node:http';
 
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
 
@@ -14,7 +13,8 @@ const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy
  */
 export function useProxyFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
   if (!PROXY_VARIABLES.some((name) => env[name])) return false;
-  http.setGlobalProxyFromEnv(env);
+  // Loaded only here: most runs have no proxy, and node:http costs start-up time.
+  process.getBuiltinModule('node:http').setGlobalProxyFromEnv(env);
   return true;
 }
 
