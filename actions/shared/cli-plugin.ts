@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { hasPlugin } from './docker';
-import { withRetry } from './retry';
+import { TransientError, withRetry } from './retry';
 
 export interface PluginSource {
   plugin: 'buildx' | 'compose';
@@ -56,33 +56,37 @@ export async function ensurePlugin(src: PluginSource): Promise<'runner' | 'tool-
   if (await hasPlugin(src.plugin)) return 'runner';
   const tool = `docker-${src.plugin}`;
   const tc = await import('@actions/tool-cache'); // loaded on first use: a faster start
-  let dir = tc.find(tool, src.version);
-  let from: 'tool-cache' | 'download' = 'tool-cache';
-  if (!dir) {
-    core.info(`docker ${src.plugin} is missing: downloading ${src.version} into the tool cache`);
-    const file = await withRetry(`download of ${tool}`, () => tc.downloadTool(src.url)).catch((err: unknown) => {
-      throw new Error(
-        `This runner has no docker ${src.plugin}, and downloading ${src.version} from ${src.url} failed: ${(err as Error).message}. Install it on the runner or point the action at a reachable copy.`,
-      );
-    });
-    try {
-      const sums = await withRetry(`download of the checksums of ${tool}`, () => tc.downloadTool(checksumsUrl(src.url))).catch((err: unknown) => {
-        throw new Error(`The checksums of docker ${src.plugin} ${src.version} could not be read from ${checksumsUrl(src.url)}: ${(err as Error).message}`);
-      });
-      const listed = fs.readFileSync(sums, 'utf8');
-      fs.rmSync(sums, { force: true });
-      verifyChecksum(src, fs.readFileSync(file), listed);
-      dir = await tc.cacheFile(file, tool, tool, src.version);
-    } finally {
-      fs.rmSync(file, { force: true });
-    }
-    from = 'download';
-  }
+  const cached = tc.find(tool, src.version);
+  const dir = cached || (await downloadVerified(tc, src, tool));
   const target = path.join(pluginDir(), tool);
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.chmodSync(path.join(dir, tool), 0o755);
   fs.rmSync(target, { force: true });
   fs.symlinkSync(path.join(dir, tool), target);
   if (!(await hasPlugin(src.plugin))) throw new Error(`docker ${src.plugin} from ${src.url} does not run on this runner`);
-  return from;
+  return cached ? 'tool-cache' : 'download';
+}
+
+/** Downloads the plugin, checks it against the release's checksums and caches it; returns the cache folder. */
+async function downloadVerified(tc: typeof import('@actions/tool-cache'), src: PluginSource, tool: string): Promise<string> {
+  core.info(`docker ${src.plugin} is missing: downloading ${src.version} into the tool cache`);
+  const file = await withRetry(`download of ${tool}`, () => tc.downloadTool(src.url)).catch((err: unknown) => {
+    throw new Error(
+      `This runner has no docker ${src.plugin}, and downloading ${src.version} from ${src.url} failed: ${(err as Error).message}. Install it on the runner or point the action at a reachable copy.`,
+    );
+  });
+  try {
+    const sumsUrl = checksumsUrl(src.url);
+    const listed = await withRetry(`download of the checksums of ${tool}`, async () => {
+      const res = await fetch(sumsUrl, { signal: AbortSignal.timeout(60_000) });
+      if (!res.ok) throw new TransientError(`HTTP ${res.status}`, res.status);
+      return res.text();
+    }).catch((err: unknown) => {
+      throw new Error(`The checksums of docker ${src.plugin} ${src.version} could not be read from ${sumsUrl}: ${(err as Error).message}`);
+    });
+    verifyChecksum(src, fs.readFileSync(file), listed);
+    return await tc.cacheFile(file, tool, tool, src.version);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
 }

@@ -209,6 +209,47 @@ export function events(filters: readonly string[], onEvent: (event: Record<strin
   }, signal);
 }
 
+/**
+ * Calls `check` until it returns a value: again whenever an event matching `filters` arrives (or
+ * after `fallbackMs`, should one be missed), undefined once `deadline` (epoch ms) has passed. An
+ * event that arrives while `check` runs is not lost: `check` runs again before the next wait.
+ */
+export async function untilChanged<T>(
+  filters: readonly string[],
+  check: () => Promise<T | undefined>,
+  opts: { deadline: number; signal?: AbortSignal; fallbackMs?: number },
+): Promise<T | undefined> {
+  let changed: boolean;
+  let wake = () => {};
+  const onEvent = () => {
+    changed = true;
+    wake();
+  };
+  const watcher = events(filters, onEvent, opts.signal);
+  opts.signal?.addEventListener('abort', onEvent, { once: true });
+  try {
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      changed = false;
+      const result = await check();
+      if (result !== undefined) return result;
+      const left = opts.deadline - Date.now();
+      if (left <= 0) return undefined;
+      if (changed) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, opts.fallbackMs ?? 2_000));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', onEvent);
+    watcher.stop();
+  }
+}
+
 // ---- resources by label
 
 export type Resource = 'container' | 'network' | 'volume' | 'image';
@@ -330,24 +371,25 @@ const SETTLED = new Set(['completed', 'paused', 'rollback_completed', 'rollback_
 
 /**
  * Waits until the update started after `before` (the service's UpdateStatus.StartedAt when the
- * update was requested) settles, polling every `intervalMs`; `timeout` when it has not settled
- * within `timeoutMs` (the update goes on: the caller decides whether to roll back).
+ * update was requested) settles, looking again on each of the service's events; `timeout` when
+ * it has not settled within `timeoutMs` (the update goes on: the caller decides whether to roll back).
  */
 export async function waitForUpdate(
   name: string,
   before: string | undefined,
-  opts: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal },
+  opts: { timeoutMs: number; fallbackMs?: number; signal?: AbortSignal },
 ): Promise<UpdateOutcome> {
   const start = Date.now();
-  for (;;) {
-    opts.signal?.throwIfAborted();
-    const status = (await inspectService(name))?.UpdateStatus;
-    const waitedMs = Date.now() - start;
-    if (status && status.StartedAt !== before && SETTLED.has(status.State))
-      return { state: status.State as UpdateOutcome['state'], message: escapeLog(status.Message ?? ''), waitedMs };
-    if (waitedMs >= opts.timeoutMs) return { state: 'timeout', message: escapeLog(status?.Message ?? ''), waitedMs };
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
-  }
+  let last: ServiceInspect['UpdateStatus'];
+  const settled = await untilChanged(
+    ['type=service', `service=${name}`],
+    async () => {
+      last = (await inspectService(name))?.UpdateStatus;
+      return last && last.StartedAt !== before && SETTLED.has(last.State) ? (last.State as UpdateOutcome['state']) : undefined;
+    },
+    { deadline: start + opts.timeoutMs, signal: opts.signal, fallbackMs: opts.fallbackMs },
+  );
+  return { state: settled ?? 'timeout', message: escapeLog(last?.Message ?? ''), waitedMs: Date.now() - start };
 }
 
 export interface ServiceTask {

@@ -184,6 +184,6 @@ describe('docker: swarm services and stacks', () => {
     expect((await serviceTasks(service)).filter((t) => t.DesiredState === 'Running').every((t) => t.Image.startsWith('debian:bookworm-slim'))).toBe(true);
 
     const settled = (await inspectService(service))?.UpdateStatus?.StartedAt;
-    expect(await waitForUpdate(service, settled, { timeoutMs: 1_000, intervalMs: 200 })).toMatchObject({ state: 'timeout' });
+    expect(await waitForUpdate(service, settled, { timeoutMs: 1_000, fallbackMs: 200 })).toMatchObject({ state: 'timeout' });
   });
 });

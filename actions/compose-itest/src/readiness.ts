@@ -5,7 +5,7 @@
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROJECT_LABEL, type Compose, type ContainerState } from '../../shared/compose';
-import { events } from '../../shared/docker';
+import { untilChanged } from '../../shared/docker';
 import type { Endpoint } from './project';
 
 export interface Verdict {
@@ -45,45 +45,25 @@ export class NotReadyError extends Error {
 }
 
 export async function waitUntilReady(compose: Compose, services: readonly string[], deadline: number, signal: AbortSignal): Promise<ContainerState[]> {
-  // An event that arrives while the containers are being read must not be lost: it marks the
-  // state as changed, and the loop reads again before it waits.
-  const seen = { changed: false };
-  let wake = () => {};
-  const onEvent = () => {
-    seen.changed = true;
-    wake();
-  };
-  const watcher = events([`label=${PROJECT_LABEL}=${compose.project}`, 'type=container'], onEvent, signal);
-  signal.addEventListener('abort', onEvent, { once: true });
-  try {
-    for (;;) {
-      signal.throwIfAborted();
-      seen.changed = false;
-      const containers = await compose.containers();
+  let containers: ContainerState[] = [];
+  let waiting: string[] = [];
+  const ready = await untilChanged(
+    [`label=${PROJECT_LABEL}=${compose.project}`, 'type=container'],
+    async () => {
+      containers = await compose.containers();
       const verdict = assess(containers, services);
       if (verdict.failed) throw new NotReadyError(verdict.failed);
-      if (verdict.ready) return containers;
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        const details = verdict.waiting.map((s) => {
-          const c = containers.find((x) => x.service === s);
-          return c ? `${s} (${c.health || c.status})${healthLog(c)}` : `${s} (no container)`;
-        });
-        throw new NotReadyError(`Not ready within the wait timeout: ${details.join('; ')}`);
-      }
-      if (seen.changed) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 2_000)); // a fallback, should an event be missed
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  } finally {
-    signal.removeEventListener('abort', onEvent);
-    watcher.stop();
-  }
+      waiting = verdict.waiting;
+      return verdict.ready ? containers : undefined;
+    },
+    { deadline, signal },
+  );
+  if (ready) return ready;
+  const details = waiting.map((s) => {
+    const c = containers.find((x) => x.service === s);
+    return c ? `${s} (${c.health || c.status})${healthLog(c)}` : `${s} (no container)`;
+  });
+  throw new NotReadyError(`Not ready within the wait timeout: ${details.join('; ')}`);
 }
 
 export interface PortWait {
