@@ -165,3 +165,35 @@ function toState(c: ContainerInspect): ContainerState {
     ports,
   };
 }
+
+/**
+ * Pure: the Compose specification's interpolation of `text` with `vars` only (never the
+ * process environment): `$$`, `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
+ * `${VAR:?error}`, `${VAR?error}`, `${VAR:+alternative}`, `${VAR+alternative}`. An unset
+ * variable without a default is empty, as Compose has it (Compose also warns).
+ */
+export function interpolate(text: string, vars: Readonly<Record<string, string>>): string {
+  return text.replace(/\$(?:(\$)|([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\})/g, (_m, dollar?: string, bare?: string, name?: string, op?: string, arg?: string) => {
+    if (dollar) return '$';
+    if (bare) return vars[bare] ?? '';
+    const value = vars[name!];
+    const set = value !== undefined;
+    const nonEmpty = set && value !== '';
+    switch (op) {
+      case ':-':
+        return nonEmpty ? value : arg!;
+      case '-':
+        return set ? value : arg!;
+      case ':?':
+      case '?':
+        if (op === ':?' ? nonEmpty : set) return value!;
+        throw new Error(`Compose variable ${name} is required: ${arg || 'not set'}`);
+      case ':+':
+        return nonEmpty ? arg! : '';
+      case '+':
+        return set ? arg! : '';
+      default:
+        return value ?? '';
+    }
+  });
+}

@@ -4,6 +4,7 @@
  * stacks. Values meant for a container go through a 0600 env file, never through the CLI's own
  * environment, where a key such as DOCKER_HOST would redirect the CLI itself.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempDir } from './context';
@@ -188,7 +189,7 @@ export interface ContainerInspect {
   Id: string;
   Name: string;
   Config: { Labels: Record<string, string> | null };
-  State: { Status: string; ExitCode: number; Health?: { Status: string; Log?: { Output: string; ExitCode: number }[] } };
+  State: { Status: string; Running?: boolean; ExitCode: number; Health?: { Status: string; Log?: { Output: string; ExitCode: number }[] } };
   NetworkSettings: { Ports?: Record<string, { HostIp: string; HostPort: string }[] | null> };
 }
 
@@ -338,6 +339,8 @@ export interface ServiceUpdate {
   order?: 'start-first' | 'stop-first';
   failureAction?: 'pause' | 'continue' | 'rollback';
   monitorSeconds?: number;
+  /** A secret given to the tasks: `source` (the secret's name) as /run/secrets/<target>. */
+  secretAdd?: { source: string; target: string };
 }
 
 /** Pure: the argv of a rolling `docker service update`, detached (the caller watches the tasks). */
@@ -349,6 +352,7 @@ export function serviceUpdateArgv(name: string, update: ServiceUpdate): string[]
   if (update.order) args.push('--update-order', update.order);
   if (update.failureAction) args.push('--update-failure-action', update.failureAction);
   if (update.monitorSeconds !== undefined) args.push('--update-monitor', `${update.monitorSeconds}s`);
+  if (update.secretAdd) args.push('--secret-add', `source=${update.secretAdd.source},target=${update.secretAdd.target}`);
   return [...args, name];
 }
 
@@ -403,4 +407,37 @@ export interface ServiceTask {
 
 export async function serviceTasks(name: string): Promise<ServiceTask[]> {
   return (await dockerLines(['service', 'ps', '--no-trunc', '--format', '{{json .}}', name])).map((l) => JSON.parse(l) as ServiceTask);
+}
+
+/** Scales a replicated service, detached (the caller waits as it needs). */
+export async function scaleService(name: string, replicas: number, opts: ExecOptions = {}): Promise<void> {
+  await dockerOk(['service', 'scale', '--detach', `${name}=${replicas}`], { what: `Scaling the service ${name}`, silent: true, ...opts });
+}
+
+/** Adds labels to a service's own spec: the tasks are not touched (no restart). */
+export async function updateServiceLabels(name: string, labels: Record<string, string>, opts: ExecOptions = {}): Promise<void> {
+  const args = Object.entries(labels).flatMap(([k, v]) => ['--label-add', `${k}=${v}`]);
+  await dockerOk(['service', 'update', '--detach', ...args, name], { what: `Labelling the service ${name}`, silent: true, ...opts });
+}
+
+/**
+ * A swarm secret named `<prefix>-<first 12 hex of the content's sha256>`, created from stdin
+ * unless it exists (secrets are immutable: new content, new name). Returns its name.
+ */
+export async function createSecret(prefix: string, content: string, opts: ExecOptions = {}): Promise<string> {
+  const name = `${prefix}-${createHash('sha256').update(content).digest('hex').slice(0, 12)}`;
+  if ((await docker(['secret', 'inspect', name], { silent: true })).code === 0) return name;
+  await dockerOk(['secret', 'create', name, '-'], { what: `Creating the secret ${name}`, silent: true, stdin: content, ...opts });
+  return name;
+}
+
+/** Runs argv in each container; how many ran it (a container that stopped meanwhile is skipped), throwing if one fails. */
+export async function execInContainers(ids: readonly string[], argv: readonly string[], opts: ExecOptions = {}): Promise<number> {
+  let ran = 0;
+  for (const c of await inspectContainers(ids)) {
+    if (!c.State?.Running) continue;
+    await dockerOk(['exec', c.Id, ...argv], { what: `${argv[0]} in ${c.Name.replace(/^\//, '')}`, silent: true, ...opts });
+    ran++;
+  }
+  return ran;
 }

@@ -52,7 +52,8 @@ export function isRetryable(err: unknown): boolean {
   const e = err as { status?: number; statusCode?: number; code?: string; cause?: { code?: string } };
   const status = e?.status ?? e?.statusCode;
   if (typeof status === 'number') return isRetryableStatus(status);
-  const code = e?.code ?? e?.cause?.code;
+  // A DOMException (a fetch's AbortSignal.timeout) has a numeric code: only string codes are Node's.
+  const code = [e?.code, e?.cause?.code].find((c): c is string => typeof c === 'string');
   if (code && (NETWORK_CODES.has(code) || code.startsWith('UND_ERR_'))) return true;
   return (err as Error)?.name === 'TimeoutError';
 }

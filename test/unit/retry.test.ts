@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { isRetryable, retryAfterMs, withRetry, TransientError, PermanentError } from '../../actions/shared/retry';
 import { InputError } from '../../actions/shared/inputs';
@@ -41,6 +43,21 @@ describe('retry policy', () => {
     expect(isRetryable({ status: 429 })).toBe(true);
     expect(isRetryable({ statusCode: 401 })).toBe(false);
     expect(isRetryable(new Error('plain'))).toBe(false);
+  });
+
+  it("retries a fetch's timeout (a DOMException whose code is a number) and a connection error under fetch's TypeError", async () => {
+    const silent = http.createServer(() => {}).listen(0, '127.0.0.1');
+    await new Promise((r) => silent.once('listening', r));
+    const timeout = await fetch(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/`, { signal: AbortSignal.timeout(50) }).catch((e: unknown) => e);
+    const port = (silent.address() as AddressInfo).port;
+    silent.closeAllConnections();
+    await new Promise((r) => silent.close(r));
+    expect((timeout as DOMException).name).toBe('TimeoutError');
+    expect(typeof (timeout as DOMException).code).toBe('number');
+    expect(isRetryable(timeout)).toBe(true);
+    const refused = await fetch(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
+    expect((refused as { cause: { code: string } }).cause.code).toBe('ECONNREFUSED');
+    expect(isRetryable(refused)).toBe(true);
   });
 
   it('reads Retry-After in seconds or as a date', () => {

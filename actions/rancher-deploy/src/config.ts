@@ -1,0 +1,172 @@
+/** rancher-deploy's inputs, read and validated against action.yml before any request or container. */
+import * as core from '@actions/core';
+import * as fs from 'node:fs';
+import contract from '../action.yml';
+import { IMAGE_REF_ACCEPTED, IMAGE_REF_RE } from '../../shared/image-ref';
+import { InputError, Inputs } from '../../shared/inputs';
+
+export type Target = 'rancher' | 'swarm';
+
+export interface RancherAccess {
+  url: string;
+  accessKey: string;
+  secretKey: string;
+  environment: string;
+}
+
+/** What may be left unset, so rancher-compose.yml's upgrade_strategy can decide. */
+export interface RolloutInputs {
+  batchSize?: number;
+  intervalMs?: number;
+  startFirst?: boolean;
+}
+
+export interface Certificate {
+  name: string;
+  cert: string;
+  key: string;
+  httpsPort: number;
+}
+
+export interface Config {
+  target: Target;
+  action: 'deploy' | 'confirm' | 'rollback';
+  strategy: 'rolling' | 'blue-green';
+  stack: string;
+  services: string[];
+  image: string;
+  composeFile: string;
+  /** The text of rancher-compose.yml, '' when there is none. */
+  rancherCompose: string;
+  dockerCompose: string;
+  variables: Record<string, string>;
+  rollout: RolloutInputs;
+  pull: boolean;
+  timeoutMs: number;
+  confirm: boolean;
+  leftovers: 'rollback' | 'finish';
+  lbService: string;
+  verifyUrl: string;
+  scaleDownAfterMs?: number;
+  certificate?: Certificate;
+  rancher?: RancherAccess;
+  requestTimeoutMs: number;
+  retries: number;
+}
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/;
+const NAME_ACCEPTED = 'a name of letters, digits and - (at most 63, not starting with -)';
+const PEM_CERT = /^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----/;
+const PEM_KEY = /^-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----\n[A-Za-z0-9+/=\n]+-----END (RSA |EC |ENCRYPTED )?PRIVATE KEY-----\s*$/;
+
+export function readConfig(root: string, input = new Inputs(contract), env: NodeJS.ProcessEnv = process.env): Config {
+  const target = input.choice('target', ['rancher', 'swarm'] as const);
+  const action = input.choice('action', ['deploy', 'confirm', 'rollback'] as const);
+  const strategy = input.choice('strategy', ['rolling', 'blue-green'] as const);
+  const stack = input.string('stack', { pattern: NAME_RE, accepted: NAME_ACCEPTED });
+  if (strategy === 'blue-green' && stack.length > 57) throw new InputError('stack', stack, `${NAME_ACCEPTED}, at most 57 for blue-green (-green is added)`);
+  const services = input.list('services');
+  for (const s of services) if (!NAME_RE.test(s)) throw new InputError('services', s, `service names: ${NAME_ACCEPTED}`);
+  const image = input.string('image', { pattern: IMAGE_REF_RE, accepted: IMAGE_REF_ACCEPTED });
+  if (action === 'deploy' && !image) throw new InputError('image', '', `${IMAGE_REF_ACCEPTED} (required for action: deploy)`);
+  if (action === 'deploy' && strategy === 'rolling' && !services.length) throw new InputError('services', '', 'at least one service to upgrade (required for a rolling deploy)');
+  const composeFile = input.workspacePath('compose-file', root);
+  const rancherComposeFile = input.workspacePath('rancher-compose-file', root);
+
+  const rollout: RolloutInputs = {};
+  if (input.raw('batch-size')) rollout.batchSize = input.integer('batch-size', { min: 1, max: 1000 });
+  if (input.raw('batch-interval')) rollout.intervalMs = secondsInput(input, 'batch-interval', 0, 3600);
+  if (input.raw('start-first')) rollout.startFirst = input.boolean('start-first');
+
+  const lbService = input.string('lb-service', { pattern: /^([a-zA-Z0-9][a-zA-Z0-9-]{0,62}\/)?[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, accepted: 'stack/service (Rancher) or a swarm service name' });
+  if (strategy === 'blue-green' && !lbService) throw new InputError('lb-service', '', 'the load balancer (required for blue-green)');
+  if (target === 'rancher' && lbService && !lbService.includes('/')) throw new InputError('lb-service', lbService, 'stack/service on Rancher');
+  const verifyUrl = httpUrl(input, 'verify-url');
+  const scaleDownAfterMs = input.raw('scale-down-after') ? secondsInput(input, 'scale-down-after', 0, 86_400) : undefined;
+  const certificate = readCertificate(input, stack);
+
+  const timeoutMs = secondsInput(input, 'timeout', 1, 6 * 3600);
+  const requestTimeoutMs = secondsInput(input, 'request-timeout', 1, 600);
+  const retries = input.integer('retries', { min: 0, max: 10 });
+  const rancher = target === 'rancher' ? readRancherAccess(input, env) : undefined;
+
+  const needsFiles = action === 'deploy';
+  return {
+    target,
+    action,
+    strategy,
+    stack,
+    services,
+    image,
+    composeFile,
+    dockerCompose: needsFiles && fs.existsSync(composeFile) ? fs.readFileSync(composeFile, 'utf8') : '',
+    rancherCompose: needsFiles && rancherComposeFile && fs.existsSync(rancherComposeFile) ? fs.readFileSync(rancherComposeFile, 'utf8') : '',
+    variables: input.keyValues('variables'),
+    rollout,
+    pull: input.boolean('pull'),
+    timeoutMs,
+    confirm: input.boolean('confirm'),
+    leftovers: input.choice('leftovers', ['rollback', 'finish'] as const),
+    lbService,
+    verifyUrl,
+    scaleDownAfterMs,
+    certificate,
+    rancher,
+    requestTimeoutMs,
+    retries,
+  };
+}
+
+/** A number of seconds (decimals allowed), in milliseconds. */
+function secondsInput(input: Inputs, name: string, min: number, max: number): number {
+  const value = input.string(name);
+  const n = Number(value);
+  if (!/^\d+(\.\d{1,3})?$/.test(value) || n < min || n > max) throw new InputError(name, value, `seconds from ${min} to ${max}`);
+  return Math.round(n * 1000);
+}
+
+function httpUrl(input: Inputs, name: string, secretDefault?: string): string {
+  const value = input.string(name) || secretDefault || '';
+  if (!value) return '';
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) throw new InputError(name, value, 'an http:// or https:// URL without credentials');
+  return value;
+}
+
+function readCertificate(input: Inputs, stack: string): Certificate | undefined {
+  const key = input.string('certificate-key', { secret: true, multiline: true });
+  const cert = input.string('certificate', { multiline: true });
+  if (!cert && !key) return undefined;
+  if (!PEM_CERT.test(normalizePem(cert))) throw new InputError('certificate', cert.slice(0, 40), 'a PEM certificate (-----BEGIN CERTIFICATE----- ...)');
+  if (!PEM_KEY.test(normalizePem(key))) throw new InputError('certificate-key', key, 'a PEM private key (-----BEGIN PRIVATE KEY----- ...)', true);
+  return {
+    name: input.string('certificate-name', { pattern: NAME_RE, accepted: NAME_ACCEPTED }) || `${stack}-cert`,
+    cert: normalizePem(cert),
+    key: normalizePem(key),
+    httpsPort: input.integer('https-port', { min: 1, max: 65535 }),
+  };
+}
+
+function normalizePem(text: string): string {
+  return `${text.replace(/\r\n/g, '\n').trim()}\n`;
+}
+
+/** Inputs first, then the conventional RANCHER_* variables (rancher-compose, the rancher CLI). */
+function readRancherAccess(input: Inputs, env: NodeJS.ProcessEnv): RancherAccess {
+  const or = (value: string, variable: string) => value || (env[variable] ?? '').trim();
+  const secretKey = or(input.string('rancher-secret-key', { secret: true }), 'RANCHER_SECRET_KEY');
+  if (secretKey) core.setSecret(secretKey); // from the environment too
+  const accessKey = or(input.string('rancher-access-key', { pattern: /^[A-Za-z0-9_-]+$/, accepted: 'an API access key' }), 'RANCHER_ACCESS_KEY');
+  const url = httpUrl(input, 'rancher-url', (env.RANCHER_URL ?? '').trim());
+  if (!url) throw new InputError('rancher-url', '', 'the Rancher server URL (or RANCHER_URL)');
+  if (!accessKey) throw new InputError('rancher-access-key', '', 'an API access key (or RANCHER_ACCESS_KEY)');
+  if (!secretKey) throw new InputError('rancher-secret-key', '', 'an API secret key (or RANCHER_SECRET_KEY)', true);
+  const environment = or(input.string('environment'), 'RANCHER_ENVIRONMENT');
+  if (/[\r\n]/.test(environment)) throw new InputError('environment', environment, 'an environment name or id on one line');
+  return { url, accessKey, secretKey, environment };
+}

@@ -1,0 +1,181 @@
+/**
+ * The swarm target: the deploy steps as docker CLI calls on a swarm manager (the toolkit's swarm
+ * services and stacks). Swarm has no "upgraded, waiting for confirmation" state: an update
+ * completes by itself, so `finish` has nothing to do, and `rollback` is swarm's own (one level).
+ */
+import * as core from '@actions/core';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  events,
+  execInContainers,
+  inspectService,
+  listByLabel,
+  rollbackService,
+  scaleService,
+  stackDeploy,
+  stackServices,
+  swarmState,
+  updateService,
+  updateServiceLabels,
+  createSecret,
+  waitForUpdate,
+  serviceTasks,
+} from '../../shared/docker';
+import { tempDir, type RunnerContext } from '../../shared/context';
+import { StepFailure } from '../../shared/action';
+import type { Certificate, RolloutInputs } from './config';
+import { displayImage, swarmStackFile, type Rollout } from './plan';
+import type { DeployTarget, Progress, ServiceStatus, StackSpec, UpgradeResult } from './target';
+
+/** The load balancer service's label naming the stack it sends traffic to. */
+export const ACTIVE_LABEL = 'io.drover.active';
+/** The command the load balancer's containers run to switch (see examples/haproxy-lb). */
+export const SWITCH_COMMAND = 'drover-lb-switch';
+
+/** swarm's UpdateStatus.State, in Rancher's words. */
+const STATES: Record<string, string> = {
+  updating: 'upgrading',
+  paused: 'canceled-upgrade',
+  rollback_started: 'upgrading',
+  rollback_paused: 'canceled-upgrade',
+};
+
+export class SwarmTarget implements DeployTarget {
+  readonly name = 'swarm';
+
+  constructor(
+    private readonly ctx: Pick<RunnerContext, 'temp'>,
+    private readonly inputs: RolloutInputs,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  async connect(): Promise<void> {
+    const state = await swarmState();
+    if (state !== 'active') throw new StepFailure(`The docker daemon is not in a swarm (Swarm.LocalNodeState is ${state}): run this on a swarm manager`, 1);
+  }
+
+  async stackExists(stack: string): Promise<boolean> {
+    return (await stackServices(stack)).length > 0;
+  }
+
+  async createStack(stack: string, spec: StackSpec, deadline: number): Promise<void> {
+    const dir = tempDir(this.ctx, 'stack-');
+    try {
+      const file = path.join(dir, 'stack.yml');
+      fs.writeFileSync(file, swarmStackFile(spec.files, spec.variables, spec.image, spec.services, this.inputs), { mode: 0o600 });
+      await stackDeploy(stack, [file], { withRegistryAuth: true, signal: this.signal, cwd: dir });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    for (const name of await stackServices(stack)) await this.untilConverged(name, deadline);
+  }
+
+  /** Every replica running (with a health check: healthy, swarm starts a task only then). */
+  private async untilConverged(name: string, deadline: number): Promise<void> {
+    for (;;) {
+      const svc = await inspectService(name);
+      const want = svc?.Spec.Mode?.Replicated?.Replicas;
+      const running = (await serviceTasks(name)).filter((t) => t.DesiredState === 'Running' && t.CurrentState.startsWith('Running')).length;
+      if (want !== undefined && running === want) return;
+      if (Date.now() >= deadline) throw new StepFailure(`Service ${name}: ${running} of ${want ?? '?'} replicas running when the timeout ran out`, 1);
+      await sleep(1_000, undefined, { signal: this.signal });
+    }
+  }
+
+  async status(stack: string, service: string): Promise<ServiceStatus | undefined> {
+    const svc = await inspectService(`${stack}_${service}`);
+    if (!svc) return undefined;
+    return { image: displayImage(svc.Spec.TaskTemplate.ContainerSpec.Image), state: STATES[svc.UpdateStatus?.State ?? ''] ?? 'active' };
+  }
+
+  async settle(stack: string, service: string, how: 'finish' | 'rollback', deadline: number): Promise<void> {
+    const name = `${stack}_${service}`;
+    const before = (await inspectService(name))?.UpdateStatus;
+    if (how === 'rollback') {
+      await rollbackService(name, { signal: this.signal });
+    } else if (before?.State === 'paused') {
+      await updateService(name, {}, { signal: this.signal }); // an update with nothing changed resumes a paused one
+    }
+    const outcome = await waitForUpdate(name, how === 'rollback' ? before?.StartedAt : undefined, { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.signal });
+    if (outcome.state === 'timeout') throw new StepFailure(`Service ${name}: the earlier update did not settle in time`, 1);
+  }
+
+  /** Swarm pulls on each node as it starts a task (resolving the digest first, with the registry login passed on). */
+  async pull(): Promise<void> {}
+
+  async upgrade(stack: string, service: string, image: string, rollout: Rollout, deadline: number, onProgress: (p: Progress) => void): Promise<UpgradeResult> {
+    const name = `${stack}_${service}`;
+    const start = Date.now();
+    const before = (await inspectService(name))?.UpdateStatus?.StartedAt;
+    const replicas = (await inspectService(name))?.Spec.Mode?.Replicated?.Replicas;
+    let healthy = 0;
+    let started = 0;
+    // Each new container that passes its health check (or starts, for an image without one) is a step of progress.
+    const watcher = events(['type=container', `label=com.docker.swarm.service.name=${name}`, 'event=health_status', 'event=start'], (e) => {
+      const status = String(e.status ?? e.Action ?? '');
+      if (status === 'start') started++;
+      else if (status === 'health_status: healthy') healthy++;
+      else return;
+      onProgress({ service, atMs: Date.now() - start, message: `${started} of ${replicas ?? '?'} new containers started, ${healthy} healthy` });
+    }, this.signal);
+    try {
+      await updateService(
+        name,
+        { image, parallelism: rollout.batchSize, delaySeconds: rollout.intervalMs / 1000, order: rollout.startFirst ? 'start-first' : 'stop-first', failureAction: 'rollback', monitorSeconds: 5 },
+        { signal: this.signal },
+      );
+      const outcome = await waitForUpdate(name, before, { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.signal });
+      const waitedMs = Date.now() - start;
+      if (outcome.state === 'completed') return { ok: true, waitedMs };
+      if (outcome.state === 'timeout') return { ok: false, waitedMs, reason: `not healthy within the timeout of ${Math.round((deadline - start) / 1000)} s (${healthy} of ${replicas ?? '?'} new containers healthy)` };
+      return { ok: false, waitedMs, reason: `swarm reports the update ${outcome.state}${outcome.message ? `: ${outcome.message}` : ''} (${healthy} of ${replicas ?? '?'} new containers healthy)` };
+    } finally {
+      watcher.stop();
+    }
+  }
+
+  async finish(): Promise<void> {
+    core.info('Swarm completes an update by itself: nothing to confirm');
+  }
+
+  async rollback(stack: string, service: string, deadline: number): Promise<void> {
+    const name = `${stack}_${service}`;
+    const svc = await inspectService(name);
+    if (svc?.UpdateStatus?.State === 'rollback_completed') return; // swarm already did
+    await rollbackService(name, { signal: this.signal });
+    const outcome = await waitForUpdate(name, svc?.UpdateStatus?.StartedAt, { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.signal });
+    if (outcome.state !== 'rollback_completed' && outcome.state !== 'completed')
+      throw new StepFailure(`Service ${name}: the rollback ended ${outcome.state}${outcome.message ? `: ${outcome.message}` : ''}`, 1);
+  }
+
+  async activeStack(lb: string): Promise<string | undefined> {
+    const svc = await inspectService(lb);
+    if (!svc) throw new StepFailure(`Input 'lb-service': no swarm service ${lb}`, 1);
+    return svc.Spec.Labels?.[ACTIVE_LABEL] || undefined;
+  }
+
+  /**
+   * The load balancer's running containers switch their backend at once (HAProxy's runtime API,
+   * no reload, no dropped connection), then the service's label records it for the next run and
+   * for containers the LB starts later (its entrypoint reads the label's value from its state).
+   */
+  async switchTo(lb: string, stack: string): Promise<void> {
+    const containers = await listByLabel('container', `com.docker.swarm.service.name=${lb}`);
+    const running = await execInContainers(containers, [SWITCH_COMMAND, stack], { signal: this.signal });
+    if (!running) throw new StepFailure(`The load balancer ${lb} has no running container on this node to switch`, 1);
+    await updateServiceLabels(lb, { [ACTIVE_LABEL]: stack }, { signal: this.signal });
+  }
+
+  async scale(stack: string, scales: Record<string, number>, deadline: number): Promise<void> {
+    for (const [service, n] of Object.entries(scales)) await scaleService(`${stack}_${service}`, n, { signal: this.signal });
+    for (const [service, n] of Object.entries(scales)) if (n > 0) await this.untilConverged(`${stack}_${service}`, deadline);
+  }
+
+  /** The PEM (certificate then key) as a Docker secret named after its content, given to the load balancer as lb.pem. */
+  async useCertificate(lb: string, cert: Certificate): Promise<void> {
+    const secret = await createSecret(cert.name, `${cert.cert}${cert.key}`, { signal: this.signal });
+    await updateService(lb, { secretAdd: { source: secret, target: 'lb.pem' } }, { signal: this.signal });
+  }
+}

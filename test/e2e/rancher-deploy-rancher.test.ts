@@ -1,0 +1,294 @@
+/**
+ * rancher-deploy with target rancher, run as the runner runs the bundle, against the Rancher 1.x
+ * contract simulator (TEST DOUBLE: test/support/rancher-simulator.ts; Rancher 1.x cannot run here).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Job, type StepResult } from '../../scripts/harness';
+import { RancherSimulator } from '../support/rancher-simulator';
+
+const V1 = 'registry.example.com/acme/auth-service:1.0.0';
+const V2 = 'registry.example.com/acme/auth-service:1.1.0';
+const V3 = 'registry.example.com/acme/auth-service:1.2.0';
+const BAD = 'registry.example.com/acme/auth-service:broken';
+const EXAMPLE = path.resolve(import.meta.dirname, '../../examples/auth-service');
+
+let job: Job;
+let sim: RancherSimulator;
+const steps: StepResult[] = [];
+
+beforeAll(() => {
+  job = new Job();
+  for (const f of ['docker-compose.yml', 'rancher-compose.yml']) fs.copyFileSync(path.join(EXAMPLE, f), path.join(job.workspace, f));
+  job.chown(job.workspace);
+});
+afterAll(() => {
+  // Every run's logs, outputs, state and summary: no secret may appear in any of them.
+  const secrets = [...(sim?.keys.map((k) => k.secret) ?? []), KEY_BODY];
+  for (const step of steps) {
+    const all = [step.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), step.stderr, step.summary, ...Object.values(step.files), JSON.stringify(step.outputs), JSON.stringify(step.state)].join('\n');
+    for (const secret of secrets) expect(all.includes(secret), `a secret in a step's logs, outputs, state or summary`).toBe(false);
+  }
+  job.cleanup();
+});
+beforeEach(async () => {
+  sim = new RancherSimulator();
+  await sim.start();
+});
+afterEach(async () => sim.stop());
+
+const ENV_KEY = () => ({ 'rancher-url': sim.url, 'rancher-access-key': 'ENVKEY5', 'rancher-secret-key': sim.keys[0]!.secret });
+
+async function deploy(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<StepResult> {
+  const step = await job.run('rancher-deploy', { with: { target: 'rancher', stack: 'auth', ...ENV_KEY(), 'request-timeout': '5', ...inputs }, env });
+  steps.push(step);
+  return step;
+}
+
+function lines(step: StepResult): string {
+  return `${step.stdout}\n${step.stderr}`;
+}
+
+describe('rancher-deploy on the Rancher 1.x simulator (test double): rolling upgrade', () => {
+  it('scale 4, batch 2, interval 2 s: two batches at least 2 s apart, then active on the new image', async () => {
+    const st = sim.addStack('auth');
+    sim.addService(st, 'auth-service', V1, 4);
+    const step = await deploy({ services: 'auth-service', image: V2, 'batch-size': '2', 'batch-interval': '2', 'start-first': 'true' });
+    expect(step.exitCode, lines(step)).toBe(0);
+    const batches = sim.batches.filter((b) => b.service === 'auth-service');
+    expect(batches.map((b) => b.batch)).toEqual([1, 2]);
+    expect(batches[1]!.startedAt - batches[0]!.endedAt).toBeGreaterThanOrEqual(2000);
+    const svc = sim.service('auth-service')!;
+    expect([svc.state, sim.imageOf(svc), sim.running(svc).length]).toEqual(['active', V2, 4]);
+    expect(sim.running(svc).every((i) => i.imageUuid === `docker:${V2}`)).toBe(true);
+    expect(step.outputs).toMatchObject({ 'previous-image': V1, image: V2, state: 'active' });
+    const upgrade = sim.requests.find((r) => r.path.endsWith('action=upgrade'))!;
+    expect(upgrade.body).toMatchObject({ inServiceStrategy: { batchSize: 2, intervalMillis: 2000, startFirst: true, launchConfig: { imageUuid: `docker:${V2}` } } });
+    expect(sim.requests.some((r) => r.path.endsWith('action=finishupgrade'))).toBe(true);
+    expect(step.summary).toContain('2 of 4 new containers healthy');
+    expect(step.summary).toContain('4 of 4 new containers healthy');
+  });
+
+  it('takes batch size and start-first from rancher-compose.yml when the inputs leave them out', async () => {
+    const st = sim.addStack('auth');
+    sim.addService(st, 'auth-service', V1, 2);
+    const step = await deploy({ services: 'auth-service', image: V2, 'batch-interval': '0.1' });
+    expect(step.exitCode, lines(step)).toBe(0);
+    // examples/auth-service/rancher-compose.yml: upgrade_strategy.start_first true; no batch size (Rancher's default 1)
+    expect(sim.requests.find((r) => r.path.endsWith('action=upgrade'))!.body).toMatchObject({ inServiceStrategy: { batchSize: 1, intervalMillis: 100, startFirst: true } });
+  });
+
+  it('health never green: rolled back, active on the old image, and the step names the timeout', async () => {
+    const st = sim.addStack('auth');
+    sim.addService(st, 'auth-service', V1, 2);
+    sim.faults.neverHealthy.add(`docker:${BAD}`);
+    const step = await deploy({ services: 'auth-service', image: BAD, timeout: '3', 'batch-interval': '0.1' });
+    expect(step.exitCode).toBe(1);
+    expect(step.errors.join('\n')).toMatch(/Service auth-service: not healthy within the timeout of 3 s \(state upgrading, health \w+, 0 of 2 new containers healthy\), after waiting 3 s; rolled back, the stack auth runs .*1\.0\.0 again/);
+    await new Promise((r) => setTimeout(r, 300));
+    const svc = sim.service('auth-service')!;
+    expect([svc.state, sim.imageOf(svc)]).toEqual(['active', V1]);
+    expect(sim.running(svc).map((i) => i.imageUuid)).toEqual([`docker:${V1}`, `docker:${V1}`]);
+    expect(sim.requests.filter((r) => r.path.endsWith('action=rollback'))).toHaveLength(1);
+    expect(sim.requests.some((r) => r.path.endsWith('action=finishupgrade'))).toBe(false);
+  });
+
+  it('a service left upgraded is finished first with leftovers: finish, rolled back first by default', async () => {
+    const st = sim.addStack('auth');
+    sim.addService(st, 'auth-service', V1, 2);
+    const staged = await deploy({ services: 'auth-service', image: V2, confirm: 'false', 'batch-interval': '0.1' });
+    expect(staged.exitCode, lines(staged)).toBe(0);
+    expect(staged.outputs.state).toBe('upgraded');
+    expect(sim.service('auth-service')!.state).toBe('upgraded');
+
+    const finished = await deploy({ services: 'auth-service', image: V3, leftovers: 'finish', 'batch-interval': '0.1' });
+    expect(finished.exitCode, lines(finished)).toBe(0);
+    const actions = sim.requests.filter((r) => r.path.includes('action=')).map((r) => /action=(\w+)/.exec(r.path)![1]);
+    expect(actions).toEqual(['upgrade', 'finishupgrade', 'upgrade', 'finishupgrade']);
+    expect(finished.outputs['previous-image']).toBe(V2);
+    expect(finished.stdout).toContain('auth-service was left upgraded by an earlier run: finishing first');
+
+    sim.requests.length = 0;
+    await deploy({ services: 'auth-service', image: V1, confirm: 'false', 'batch-interval': '0.1' });
+    const safe = await deploy({ services: 'auth-service', image: V2, 'batch-interval': '0.1' });
+    expect(safe.exitCode, lines(safe)).toBe(0);
+    expect(sim.requests.filter((r) => r.path.includes('action=')).map((r) => /action=(\w+)/.exec(r.path)![1])).toEqual(['upgrade', 'rollback', 'upgrade', 'finishupgrade']);
+    expect(safe.outputs['previous-image']).toBe(V3); // rolled back to the confirmed image, then upgraded
+  });
+
+  it('staged: deploy with confirm false, then action confirm; or action rollback back to the old containers', async () => {
+    const st = sim.addStack('auth');
+    const svc = sim.addService(st, 'auth-service', V1, 2);
+    const oldIds = sim.running(svc).map((i) => i.id);
+    await deploy({ services: 'auth-service', image: V2, confirm: 'false', 'batch-interval': '0.1' });
+    const back = await deploy({ action: 'rollback', services: 'auth-service' });
+    expect(back.exitCode, lines(back)).toBe(0);
+    expect(back.outputs).toMatchObject({ 'previous-image': V2, image: V1, state: 'rolled-back' });
+    expect(sim.running(svc).map((i) => i.id)).toEqual(oldIds); // the same containers start again
+
+    await deploy({ services: 'auth-service', image: V2, confirm: 'false', 'batch-interval': '0.1' });
+    const confirmed = await deploy({ action: 'confirm', services: 'auth-service' });
+    expect(confirmed.exitCode, lines(confirmed)).toBe(0);
+    expect([svc.state, sim.imageOf(svc), confirmed.outputs.state]).toEqual(['active', V2, 'active']);
+
+    const late = await deploy({ action: 'rollback', services: 'auth-service' });
+    expect(late.exitCode).toBe(1);
+    expect(late.errors[0]).toContain('Service auth-service is active: its upgrade was confirmed');
+  });
+
+  it('creates the stack from the compose files when it is missing, variables as the stack environment', async () => {
+    const step = await deploy({ services: 'auth-service', image: V2, variables: 'auth_version=1.1.0' });
+    expect(step.exitCode, lines(step)).toBe(0);
+    const create = sim.requests.find((r) => r.method === 'POST' && /\/stacks$/.test(r.path))!;
+    expect(create.body).toMatchObject({ name: 'auth', environment: { auth_version: '1.1.0' }, startOnCreate: true });
+    expect(String(create.body!.dockerCompose)).toContain(`image: ${V2}`);
+    const svc = sim.service('auth-service', 'auth')!;
+    expect([svc.state, svc.scale, sim.running(svc).length]).toEqual(['active', 2, 2]); // scale 2 from rancher-compose.yml
+    expect(svc.launchConfig.healthCheck).toMatchObject({ port: 9000, requestLine: 'GET /health HTTP/1.0' });
+    expect(sim.service('auth-lb', 'auth')!.kind).toBe('loadBalancerService');
+  });
+});
+
+describe('rancher-deploy on the Rancher 1.x simulator (test double): API versions, keys, faults', () => {
+  it('v1 paths with an account key and the environment by name (the RANCHER_* variables as fallbacks)', async () => {
+    const st = sim.addStack('auth');
+    sim.addService(st, 'auth-service', V1, 1);
+    const step = await job.run('rancher-deploy', {
+      with: { target: 'rancher', stack: 'auth', services: 'auth-service', image: V2, 'batch-interval': '0.1' },
+      env: { RANCHER_URL: `${sim.url}/v1`, RANCHER_ACCESS_KEY: 'ACCOUNTKEY', RANCHER_SECRET_KEY: sim.keys[1]!.secret, RANCHER_ENVIRONMENT: 'default' },
+    });
+    steps.push(step);
+    expect(step.exitCode, lines(step)).toBe(0);
+    expect(step.masks).toContain(sim.keys[1]!.secret);
+    const paths = sim.requests.map((r) => r.path);
+    expect(paths.every((p) => p.startsWith('/v1/'))).toBe(true);
+    expect(paths).toContain('/v1/projects?limit=1000');
+    expect(paths.some((p) => p.startsWith('/v1/projects/1a5/environments?name=auth'))).toBe(true);
+    expect(sim.requests.every((r) => r.auth === `Basic ${Buffer.from(`ACCOUNTKEY:${sim.keys[1]!.secret}`).toString('base64')}`)).toBe(true);
+    expect(sim.imageOf(sim.service('auth-service')!)).toBe(V2);
+  });
+
+  it('an account key that sees two environments needs the input environment', async () => {
+    const step = await deploy({ services: 'auth-service', image: V2, 'rancher-access-key': 'ACCOUNTKEY', 'rancher-secret-key': sim.keys[1]!.secret });
+    expect(step.exitCode).toBe(1);
+    expect(step.errors[0]).toBe('The key sees 2 environments (Default, Production): set the input environment');
+  });
+
+  it('5xx answers are retried; a 422 ActionNotAvailable is not, and its body becomes the message', async () => {
+    const st = sim.addStack('auth');
+    sim.addService(st, 'auth-service', V1, 1);
+    sim.faults.fail5xx = 2;
+    const ok = await deploy({ services: 'auth-service', image: V2, 'batch-interval': '0.1' });
+    expect(ok.exitCode, lines(ok)).toBe(0);
+    expect(ok.stdout).toMatch(/failed \(attempt 1 of 4\): GET .* HTTP 503 ServiceUnavailable: simulated 503; retrying/);
+
+    sim.requests.length = 0;
+    sim.faults.actionNotAvailable.add('upgrade');
+    const refused = await deploy({ services: 'auth-service', image: V3 });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.errors[0]).toMatch(/^Service auth-service: POST \/v2-beta\/projects\/1a5\/services\/1s\d+\/\?action=upgrade: HTTP 422 ActionNotAvailable \(field action\), after waiting 0 s/);
+    expect(sim.requests.filter((r) => r.path.endsWith('action=upgrade'))).toHaveLength(1);
+  });
+
+  it('a slow server: every request has a timeout, and the step fails once the retries are spent', async () => {
+    sim.faults.slowMs = 3_000;
+    const step = await deploy({ services: 'auth-service', image: V2, 'request-timeout': '1', retries: '1' });
+    expect(step.exitCode).toBe(1);
+    expect(step.stdout).toMatch(/Rancher GET \/v2-beta\/projects\?limit=1000 failed \(attempt 1 of 2\): .*(timeout|aborted)/i);
+    expect(sim.requests).toHaveLength(2);
+  });
+
+  it('a wrong secret key: 401, said once, not retried', async () => {
+    const step = await deploy({ services: 'auth-service', image: V2, 'rancher-secret-key': 'wrong-secret' });
+    expect(step.exitCode).toBe(1);
+    expect(step.errors[0]).toContain('GET /v2-beta/projects?limit=1000: HTTP 401 Unauthorized (check the access key and secret key)');
+    expect(sim.requests).toHaveLength(1);
+  });
+});
+
+const KEY_BODY = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDdrovertestkey';
+const CERT = `-----BEGIN CERTIFICATE-----\nMIIDazCCAlOgAwIBAgIUdrovertestcert\n-----END CERTIFICATE-----\n`;
+const KEY = `-----BEGIN PRIVATE KEY-----\n${KEY_BODY}\n-----END PRIVATE KEY-----\n`;
+
+describe('rancher-deploy on the Rancher 1.x simulator (test double): blue-green', () => {
+  const bg = { strategy: 'blue-green', 'lb-service': 'auth-lb/lb', services: 'auth-service' };
+
+  it('first deploy to blue with the load balancer created; the next goes to green and changes only the LB targets; rollback restores them', async () => {
+    const first = await deploy({ ...bg, image: V1 });
+    expect(first.exitCode, lines(first)).toBe(0);
+    expect(first.outputs).toMatchObject({ 'active-stack': 'auth-blue', 'standby-stack': '', image: V1 });
+    const lb = sim.service('lb', 'auth-lb')!;
+    const blueSvc = sim.service('auth-service', 'auth-blue')!;
+    expect(lb.lbConfig).toEqual({ portRules: [{ sourcePort: 9000, targetPort: 9000, protocol: 'http', serviceId: `1s${blueSvc.id}` }] });
+    expect(sim.service('auth-lb', 'auth-blue')).toBeUndefined(); // the colour stacks leave the LB out
+
+    sim.requests.length = 0;
+    const second = await deploy({ ...bg, image: V2 });
+    expect(second.exitCode, lines(second)).toBe(0);
+    const greenSvc = sim.service('auth-service', 'auth-green')!;
+    expect(second.outputs).toMatchObject({ 'active-stack': 'auth-green', 'standby-stack': 'auth-blue', 'previous-image': V1, image: V2 });
+    const puts = sim.requests.filter((r) => r.method === 'PUT');
+    expect(puts).toHaveLength(1); // one update switches it
+    expect(puts[0]!.path).toContain(`/services/1s${lb.id}`);
+    expect(puts[0]!.body).toEqual({ lbConfig: { portRules: [{ sourcePort: 9000, targetPort: 9000, protocol: 'http', serviceId: `1s${greenSvc.id}` }] } });
+    expect([sim.imageOf(blueSvc), sim.running(blueSvc).length]).toEqual([V1, 2]); // the old stack stays for an instant rollback
+
+    const back = await deploy({ ...bg, action: 'rollback' });
+    expect(back.exitCode, lines(back)).toBe(0);
+    expect(back.outputs).toMatchObject({ 'active-stack': 'auth-blue', 'standby-stack': 'auth-green', image: V1, 'previous-image': V2, state: 'rolled-back' });
+    expect((lb.lbConfig!.portRules as { serviceId: string }[])[0]!.serviceId).toBe(`1s${blueSvc.id}`);
+  });
+
+  it('a standby that never turns healthy is rolled back and the load balancer is not touched', async () => {
+    await deploy({ ...bg, image: V1 });
+    await deploy({ ...bg, image: V2 });
+    const lbBefore = JSON.stringify(sim.service('lb', 'auth-lb')!.lbConfig);
+    sim.faults.neverHealthy.add(`docker:${BAD}`);
+    const step = await deploy({ ...bg, image: BAD, timeout: '2' });
+    expect(step.exitCode).toBe(1);
+    expect(step.errors[0]).toMatch(/^Service auth-service in auth-blue: not healthy within the timeout of 2 s .*; the load balancer still sends traffic to auth-green$/);
+    expect(JSON.stringify(sim.service('lb', 'auth-lb')!.lbConfig)).toBe(lbBefore);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sim.imageOf(sim.service('auth-service', 'auth-blue')!)).toBe(V1);
+  });
+
+  it('the certificate ends up on the load balancer, with a TLS rule 9001 to 9000, and its key never in a log', async () => {
+    await deploy({ ...bg, image: V1 });
+    const step = await deploy({ ...bg, image: V2, certificate: CERT, 'certificate-key': KEY });
+    expect(step.exitCode, lines(step)).toBe(0);
+    expect(step.masks.some((m) => m.includes(KEY_BODY))).toBe(true);
+    const cert = sim.certificates.find((c) => c.name === 'auth-cert')!;
+    expect(cert.key).toBe(KEY);
+    const lbConfig = sim.service('lb', 'auth-lb')!.lbConfig as { defaultCertificateId: string; portRules: { sourcePort: number; targetPort: number; protocol: string; serviceId: string }[] };
+    const green = sim.service('auth-service', 'auth-green')!;
+    expect(lbConfig.defaultCertificateId).toBe(cert.id);
+    expect(lbConfig.portRules).toEqual([
+      { sourcePort: 9000, targetPort: 9000, protocol: 'http', serviceId: `1s${green.id}` },
+      { sourcePort: 9001, targetPort: 9000, protocol: 'https', serviceId: `1s${green.id}` },
+    ]);
+  });
+});
+
+describe('rancher-deploy: bad inputs fail in one line naming the input, before any request', () => {
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ['batch size 0', { 'batch-size': '0' }, /^Input 'batch-size' is invalid: "0"; expected a whole number from 1 to 1000$/],
+    ['a negative interval', { 'batch-interval': '-2' }, /^Input 'batch-interval' is invalid: "-2"; expected seconds from 0 to 3600$/],
+    ['an unknown strategy', { strategy: 'canary' }, /^Input 'strategy' is invalid: "canary"; expected one of rolling, blue-green$/],
+    ['an unknown target', { target: 'kubernetes' }, /^Input 'target' is invalid: "kubernetes"; expected one of rancher, swarm$/],
+    ['a URL that is not http(s)', { 'rancher-url': 'ftp://rancher.example.com' }, /^Input 'rancher-url' is invalid: "ftp:\/\/rancher.example.com"; expected an http:\/\/ or https:\/\/ URL without credentials$/],
+    ['a stack name with spaces', { stack: 'auth service' }, /^Input 'stack' is invalid: "auth service"; expected a name of letters, digits and -/],
+    ['a certificate that is not PEM', { certificate: 'not a certificate', 'certificate-key': KEY }, /^Input 'certificate' is invalid: "not a certificate"; expected a PEM certificate/],
+    ['a key that is not PEM (masked)', { certificate: CERT, 'certificate-key': 'secret-not-pem' }, /^Input 'certificate-key' is invalid: \*\*\*; expected a PEM private key/],
+    ['a verify URL that is not http(s)', { strategy: 'blue-green', 'lb-service': 'auth-lb/lb', 'verify-url': 'file:///etc/passwd' }, /^Input 'verify-url' is invalid/],
+  ];
+  for (const [name, inputs, error] of cases)
+    it(name, async () => {
+      const step = await deploy({ services: 'auth-service', image: V2, ...inputs });
+      expect(step.exitCode).toBe(1);
+      expect(step.errors).toHaveLength(1);
+      expect(step.errors[0]).toMatch(error);
+      expect(step.errors[0]).not.toContain('\n');
+      expect(sim.requests).toHaveLength(0);
+    });
+});
