@@ -320,7 +320,7 @@ export interface ServiceInspect {
   Spec: {
     Name: string;
     Labels?: Record<string, string>;
-    TaskTemplate: { ContainerSpec: { Image: string } };
+    TaskTemplate: { ContainerSpec: { Image: string; Secrets?: { SecretName: string; File?: { Name: string } }[] } };
     Mode?: { Replicated?: { Replicas?: number }; Global?: object };
     UpdateConfig?: Record<string, unknown>;
   };

@@ -3,6 +3,8 @@
  * contract simulator (TEST DOUBLE: test/support/rancher-simulator.ts; Rancher 1.x cannot run here).
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Job, type StepResult } from '../../scripts/harness';
@@ -251,6 +253,27 @@ describe('rancher-deploy on the Rancher 1.x simulator (test double): blue-green'
     expect(JSON.stringify(sim.service('lb', 'auth-lb')!.lbConfig)).toBe(lbBefore);
     await new Promise((r) => setTimeout(r, 300));
     expect(sim.imageOf(sim.service('auth-service', 'auth-blue')!)).toBe(V1);
+  });
+
+  it('verify-url: switched only once the standby answers 2xx; never while it answers 503', async () => {
+    let status = 503;
+    const server = http.createServer((_req, res) => res.writeHead(status).end()).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const verifyUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
+    try {
+      await deploy({ ...bg, image: V1 });
+      const lbBefore = JSON.stringify(sim.service('lb', 'auth-lb')!.lbConfig);
+      const refused = await deploy({ ...bg, image: V2, 'verify-url': verifyUrl, timeout: '2' });
+      expect(refused.exitCode).toBe(1);
+      expect(refused.errors[0]).toBe(`verify-url ${verifyUrl} did not answer 2xx within 2 s (last: HTTP 503); not switched, the load balancer still sends traffic to auth-blue`);
+      expect(JSON.stringify(sim.service('lb', 'auth-lb')!.lbConfig)).toBe(lbBefore);
+      status = 200;
+      const ok = await deploy({ ...bg, image: V2, 'verify-url': verifyUrl });
+      expect(ok.exitCode, lines(ok)).toBe(0);
+      expect(ok.outputs['active-stack']).toBe('auth-green');
+    } finally {
+      server.close();
+    }
   });
 
   it('the certificate ends up on the load balancer, with a TLS rule 9001 to 9000, and its key never in a log', async () => {

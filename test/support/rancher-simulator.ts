@@ -392,7 +392,8 @@ export class RancherSimulator {
         actions: Object.fromEntries(offered.map((a) => [a, `${self}/?action=${a}`])),
       };
     }
-    const { key: _key, ...rest } = r as Json; // a certificate's key is never read back
+    const rest = { ...(r as Json) };
+    delete rest.key; // a certificate's key is never read back
     return { ...rest, type: 'certificate', links: { self: `${base}/certificates/${String(r.id)}` }, actions: {} };
   }
 
@@ -588,7 +589,8 @@ export class RancherSimulator {
     for (;;) {
       const old = this.running(svc).filter((i) => i.imageUuid !== image);
       if (!old.length || !live()) break;
-      if (batch > 0) await delay(intervalMillis);
+      const last = this.batches.findLast((b) => b.service === svc.name && b.batch === batch);
+      if (last) while (Date.now() < last.endedAt + intervalMillis) await delay(last.endedAt + intervalMillis - Date.now()); // a timer may fire a millisecond early
       if (!live()) return;
       const startedAt = Date.now();
       const units = old.slice(0, batchSize);

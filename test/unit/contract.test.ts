@@ -18,10 +18,12 @@ import composeItest from '../../actions/compose-itest/action.yml';
 import gitFlowRelease from '../../actions/git-flow-release/action.yml';
 import pushImage from '../../actions/push-image/action.yml';
 import setupBuilder from '../../actions/setup-builder/action.yml';
+import rancherDeploy from '../../actions/rancher-deploy/action.yml';
 import { readConfig as readComposeItest } from '../../actions/compose-itest/src/config';
 import { readConfig as readGitFlowRelease } from '../../actions/git-flow-release/src/config';
 import { readConfig as readPushImage } from '../../actions/push-image/src/config';
 import { readConfig as readSetupBuilder } from '../../actions/setup-builder/src/config';
+import { readConfig as readRancherDeploy } from '../../actions/rancher-deploy/src/config';
 
 const names: string[] = actionNames();
 const manifest = (n: string) => parse(fs.readFileSync(path.join(ROOT, 'actions', n, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: unknown; required?: boolean }> };
@@ -32,6 +34,16 @@ const readers: Record<string, { contract: Contract; given: Record<string, string
   'git-flow-release': { contract: gitFlowRelease, given: { version: '1.1.0' }, read: readGitFlowRelease },
   'push-image': { contract: pushImage, given: { images: 'r/a' }, read: readPushImage },
   'setup-builder': { contract: setupBuilder, given: { image: 'b:1' }, read: readSetupBuilder },
+  'rancher-deploy': {
+    contract: rancherDeploy,
+    // The inputs that are read only when others are given (rollout overrides, HTTPS, scale-down).
+    given: {
+      stack: 'auth', services: 'web', image: 'r/a:1', 'batch-size': '1', 'batch-interval': '1', 'start-first': 'true', 'scale-down-after': '5',
+      certificate: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----', 'certificate-key': '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----',
+      'rancher-url': 'https://rancher.example.com', 'rancher-access-key': 'KEY', 'rancher-secret-key': 'secret',
+    },
+    read: (root, i) => readRancherDeploy(root, i, {}),
+  },
 };
 
 describe('the contract, written once in action.yml', () => {

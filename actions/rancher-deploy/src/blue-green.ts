@@ -39,8 +39,8 @@ export async function blueGreenDeploy(t: DeployTarget, cfg: Config, report: Repo
   report.step(`${standby} runs ${cfg.image}, healthy`);
   if (cfg.verifyUrl) await verify(cfg, report, signal, active);
   if (cfg.certificate) {
-    await t.useCertificate(cfg.lbService, cfg.certificate);
-    report.step(`Certificate ${cfg.certificate.name} on ${cfg.lbService}, TLS on port ${cfg.certificate.httpsPort}`);
+    const changed = await t.useCertificate(cfg.lbService, cfg.certificate);
+    report.step(`Certificate ${cfg.certificate.name} ${changed ? 'put' : 'already'} on ${cfg.lbService}, TLS on port ${cfg.certificate.httpsPort}`);
   }
   await t.switchTo(cfg.lbService, standby, cfg.rancherCompose);
   report.step(`Load balancer ${cfg.lbService} switched to ${standby}`);
@@ -71,8 +71,8 @@ export async function blueGreenRollback(t: DeployTarget, cfg: Config, report: Re
 /** The standby must answer 2xx, retried until the timeout (a fresh service may need a moment). */
 async function verify(cfg: Config, report: Report, signal: AbortSignal, active: string | undefined): Promise<void> {
   const until = Date.now() + cfg.timeoutMs;
-  let last = '';
   for (;;) {
+    let last: string;
     try {
       const res = await fetch(cfg.verifyUrl, { signal: AbortSignal.any([signal, AbortSignal.timeout(cfg.requestTimeoutMs)]), redirect: 'manual' });
       await res.body?.cancel();

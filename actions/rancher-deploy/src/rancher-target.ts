@@ -96,11 +96,10 @@ export class RancherTarget implements DeployTarget {
     const body = { inServiceStrategy: { batchSize: rollout.batchSize, intervalMillis: Math.max(100, rollout.intervalMs), startFirst: rollout.startFirst, launchConfig } };
     let current = await this.api.action(svc, 'upgrade', body);
     // Progress: how many containers of the new image run healthy, logged as it changes.
-    let healthyNew = 0;
     let reported = -1;
     for (;;) {
       const instances = await this.api.list(`${svc.links.self}/instances`);
-      healthyNew = instances.filter((i) => i.imageUuid === `docker:${image}` && i.state === 'running' && HEALTHY.has(String(i.healthState))).length;
+      const healthyNew = instances.filter((i) => i.imageUuid === `docker:${image}` && i.state === 'running' && HEALTHY.has(String(i.healthState))).length;
       if (healthyNew !== reported) {
         reported = healthyNew;
         onProgress({ service, atMs: Date.now() - start, message: `${healthyNew} of ${String(svc.scale)} new containers healthy` });
@@ -195,7 +194,7 @@ export class RancherTarget implements DeployTarget {
     }
   }
 
-  async useCertificate(lb: string, cert: Certificate): Promise<void> {
+  async useCertificate(lb: string, cert: Certificate): Promise<boolean> {
     const existing = await this.api.findByName('certificates', cert.name);
     const stored = existing ? await this.api.update(existing, { cert: cert.cert, key: cert.key }) : await this.api.create('certificates', { name: cert.name, cert: cert.cert, key: cert.key });
     const { svc } = await this.loadBalancer(lb);
@@ -207,5 +206,6 @@ export class RancherTarget implements DeployTarget {
       ? rules
       : [...rules, ...(first ? [{ sourcePort: cert.httpsPort, targetPort: first.targetPort, protocol: 'https', serviceId: first.serviceId }] : [])];
     await this.api.update(svc, { lbConfig: { ...lbConfig, portRules: tls, defaultCertificateId: stored.id, certificateIds: [...new Set([...(lbConfig.certificateIds ?? []), stored.id])] } });
+    return true;
   }
 }

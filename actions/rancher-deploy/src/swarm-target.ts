@@ -108,8 +108,9 @@ export class SwarmTarget implements DeployTarget {
   async upgrade(stack: string, service: string, image: string, rollout: Rollout, deadline: number, onProgress: (p: Progress) => void): Promise<UpgradeResult> {
     const name = `${stack}_${service}`;
     const start = Date.now();
-    const before = (await inspectService(name))?.UpdateStatus?.StartedAt;
-    const replicas = (await inspectService(name))?.Spec.Mode?.Replicated?.Replicas;
+    const current = await inspectService(name);
+    const before = current?.UpdateStatus?.StartedAt;
+    const replicas = current?.Spec.Mode?.Replicated?.Replicas;
     let healthy = 0;
     let started = 0;
     // Each new container that passes its health check (or starts, for an image without one) is a step of progress.
@@ -126,6 +127,11 @@ export class SwarmTarget implements DeployTarget {
         { image, parallelism: rollout.batchSize, delaySeconds: rollout.intervalMs / 1000, order: rollout.startFirst ? 'start-first' : 'stop-first', failureAction: 'rollback', monitorSeconds: 5 },
         { signal: this.signal },
       );
+      // The same image at the same digest changes nothing: swarm starts no update to wait for.
+      if ((await inspectService(name))?.Spec.TaskTemplate.ContainerSpec.Image === current?.Spec.TaskTemplate.ContainerSpec.Image) {
+        onProgress({ service, atMs: Date.now() - start, message: `already runs ${image} at the same digest: nothing to update` });
+        return { ok: true, waitedMs: Date.now() - start };
+      }
       const outcome = await waitForUpdate(name, before, { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.signal });
       const waitedMs = Date.now() - start;
       if (outcome.state === 'completed') return { ok: true, waitedMs };
@@ -174,8 +180,14 @@ export class SwarmTarget implements DeployTarget {
   }
 
   /** The PEM (certificate then key) as a Docker secret named after its content, given to the load balancer as lb.pem. */
-  async useCertificate(lb: string, cert: Certificate): Promise<void> {
+  async useCertificate(lb: string, cert: Certificate): Promise<boolean> {
     const secret = await createSecret(cert.name, `${cert.cert}${cert.key}`, { signal: this.signal });
+    const svc = await inspectService(lb);
+    if (svc?.Spec.TaskTemplate.ContainerSpec.Secrets?.some((s) => s.SecretName === secret)) return false; // already given: no restart
+    // The load balancer restarts with the new secret (its tasks read it at start); wait until it serves again.
     await updateService(lb, { secretAdd: { source: secret, target: 'lb.pem' } }, { signal: this.signal });
+    const outcome = await waitForUpdate(lb, svc?.UpdateStatus?.StartedAt, { timeoutMs: 300_000, signal: this.signal });
+    if (outcome.state !== 'completed') throw new StepFailure(`The load balancer ${lb} did not restart with the certificate: ${outcome.state}${outcome.message ? `: ${outcome.message}` : ''}`, 1);
+    return true;
   }
 }

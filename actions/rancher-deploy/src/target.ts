@@ -51,6 +51,6 @@ export interface DeployTarget {
   switchTo(lb: string, stack: string, rancherCompose: string): Promise<void>;
   /** Scales a stack's services (0 to park it; the given scales to bring it back) and waits. */
   scale(stack: string, scales: Record<string, number>, deadline: number): Promise<void>;
-  /** HTTPS on the load balancer: the certificate stored and made its default, with a TLS port rule. */
-  useCertificate(lb: string, cert: Certificate): Promise<void>;
+  /** HTTPS on the load balancer: the certificate stored and made its default, with a TLS port rule; false when it already was. */
+  useCertificate(lb: string, cert: Certificate): Promise<boolean>;
 }

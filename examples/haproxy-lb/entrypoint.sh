@@ -1,0 +1,62 @@
+#!/bin/sh
+# Writes haproxy.cfg from the environment, then runs HAProxy in the foreground.
+#   LB_PORT         port to serve (default 80); LB_HTTPS_PORT (default 9001) when /run/secrets/lb.pem exists
+#   LB_BACKENDS     "<stack>=<host>:<port> ..." such as "auth-blue=tasks.auth-blue_auth-service:9000"
+#   LB_HEALTH_PATH  HTTP health check path (default /health)
+#   LB_ACTIVE       the backend serving until drover-lb-switch says otherwise (default the first)
+set -eu
+state=/var/lib/drover-lb
+map="$state/active.map"
+cfg=/etc/haproxy/haproxy.cfg
+first=""
+for b in $LB_BACKENDS; do [ -n "$first" ] || first=${b%%=*}; done
+mkdir -p "$state" /run/haproxy
+[ -s "$map" ] || printf 'active %s\n' "${LB_ACTIVE:-$first}" >"$map"
+
+{
+  cat <<CFG
+global
+    stats socket /run/haproxy/admin.sock mode 600 level admin
+    log stdout format raw local0 notice
+
+defaults
+    mode http
+    log global
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    retries 3
+    option redispatch
+    option http-server-close
+
+resolvers docker
+    nameserver dns 127.0.0.11:53
+    resolve_retries 3
+    timeout resolve 500ms
+    timeout retry 500ms
+    hold valid 1s
+    hold other 1s
+    hold refused 1s
+    hold nx 1s
+    hold timeout 1s
+    hold obsolete 1s
+
+frontend web
+    bind :${LB_PORT:-80}
+CFG
+  if [ -f /run/secrets/lb.pem ]; then printf '    bind :%s ssl crt /run/secrets/lb.pem\n' "${LB_HTTPS_PORT:-9001}"; fi
+  printf '    use_backend %%[str(active),map(%s,%s)]\n\n' "$map" "$first"
+  for b in $LB_BACKENDS; do
+    name=${b%%=*}
+    addr=${b#*=}
+    cat <<CFG
+backend $name
+    balance roundrobin
+    option httpchk GET ${LB_HEALTH_PATH:-/health}
+    default-server check inter 500ms fall 2 rise 2 resolvers docker init-addr none
+    server-template s 10 $addr
+
+CFG
+  done
+} >"$cfg"
+exec haproxy -db -f "$cfg"

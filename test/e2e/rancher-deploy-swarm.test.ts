@@ -1,0 +1,241 @@
+/**
+ * rancher-deploy with target swarm on the test bed's real single-node swarm: examples/auth-service
+ * (with its MariaDB) behind examples/haproxy-lb, under continuous load counted response by
+ * response, with a control run that shows the same load does see a careless rollout.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Job, ROOT, type StepResult } from '../../scripts/harness';
+import { Load, untilServing, type LoadResult } from '../support/load';
+import { copyExample, docker } from '../support/testbed';
+
+const id = process.pid;
+const REPO = `${process.env.REGISTRY}/drover-deploy-${id}`;
+const V1 = `${REPO}/auth-service:1.0.0`;
+const V2 = `${REPO}/auth-service:1.1.0`;
+const BAD = `${REPO}/auth-service:unhealthy`;
+const LB_IMAGE = `${REPO}/haproxy-lb:1`;
+const NETWORK = `drover-lb-${id}`;
+const ROLL = `roll-${id}`;
+const BG = `bg-${id}`;
+const ports = { roll: 20000 + (id % 5000), bg: 25000 + (id % 5000), bgTls: 30000 + (id % 5000) };
+
+const job = new Job();
+const steps: StepResult[] = [];
+const stacks: string[] = [];
+let tls: { dir: string; cert: string; key: string };
+
+function dockerIn(...args: string[]): string {
+  return execFileSync('docker', ['--config', path.join(job.home, '.docker'), ...args], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
+}
+
+function build(tag: string, dockerfile: string): void {
+  execFileSync('docker', ['build', '-q', '-t', tag, '-'], { input: dockerfile, stdio: ['pipe', 'ignore', 'pipe'] });
+  dockerIn('push', '-q', tag);
+}
+
+function deployLb(stack: string, published: number, backends: string, httpsPort?: number): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-lb-'));
+  let file = fs.readFileSync(path.join(ROOT, 'examples/auth-service/swarm/lb.yml'), 'utf8');
+  if (httpsPort) file = file.replace('        mode: host\n', `        mode: host\n      - target: 9001\n        published: ${httpsPort}\n        mode: host\n`);
+  fs.writeFileSync(path.join(dir, 'lb.yml'), file);
+  execFileSync('docker', ['--config', path.join(job.home, '.docker'), 'stack', 'deploy', '--with-registry-auth', '-c', path.join(dir, 'lb.yml'), stack], {
+    env: { ...process.env, LB_IMAGE, LB_BACKENDS: backends, LB_PUBLISHED: String(published), LB_NETWORK: NETWORK },
+    stdio: 'ignore',
+  });
+  fs.rmSync(dir, { recursive: true, force: true });
+  stacks.push(stack);
+}
+
+const withDefaults = { target: 'swarm', 'compose-file': 'swarm/docker-compose.yml', 'rancher-compose-file': 'swarm/rancher-compose.yml', variables: `LB_NETWORK=${NETWORK}` };
+
+async function deploy(inputs: Record<string, string>, opts: { signalAfterMs?: [NodeJS.Signals, number] } = {}): Promise<StepResult> {
+  const step = await job.run('rancher-deploy', {
+    with: { ...withDefaults, ...inputs },
+    ...opts,
+  });
+  steps.push(step);
+  return step;
+}
+
+/** The load through the balancer while fn runs. */
+async function underLoad<T>(url: string, fn: () => Promise<T>): Promise<[T, LoadResult]> {
+  const load = new Load(url, 100);
+  const value = await fn();
+  await new Promise((r) => setTimeout(r, 1_000)); // and a moment after
+  return [value, await load.stop()];
+}
+
+function runningImages(service: string): string[] {
+  return docker('service', 'ps', service, '--filter', 'desired-state=running', '--format', '{{.Image}} {{.CurrentState}}')
+    .split('\n')
+    .filter((l) => / Running /.test(l))
+    .map((l) => l.split(' ')[0]!.replace(/@sha256:.*/, ''));
+}
+
+function log(step: StepResult): string {
+  return `${step.stdout}\n${step.stderr}`;
+}
+
+beforeAll(async () => {
+  copyExample('auth-service', job.workspace);
+  fs.mkdirSync(path.join(job.home, '.docker'), { recursive: true });
+  execFileSync('docker', ['--config', path.join(job.home, '.docker'), 'login', process.env.REGISTRY!, '-u', process.env.REGISTRY_USER!, '--password-stdin'], { input: process.env.REGISTRY_PASSWORD!, stdio: ['pipe', 'ignore', 'pipe'] });
+  job.chown(job.dir);
+  // The pipeline's own first stages make the image: build the artifact, then package it.
+  const built = await job.run('setup-builder', { with: { dockerfile: 'builder/Dockerfile', image: `auth-builder:deploy-${id}`, 'ca-bundle': '/etc/ssl/certs/ca-certificates.crt' } });
+  expect(built.exitCode, log(built)).toBe(0);
+  const packaged = await job.run('push-image', { with: { images: `${REPO}/auth-service`, tags: '1.0.0', 'run-number-branches': '', registry: process.env.REGISTRY!, username: process.env.REGISTRY_USER!, password: process.env.REGISTRY_PASSWORD!, logout: 'false' } });
+  expect(packaged.exitCode, log(packaged)).toBe(0);
+  build(V2, `FROM ${V1}\nLABEL org.opencontainers.image.version=1.1.0\n`);
+  build(BAD, `FROM ${V1}\nENV DB_PORT=1\n`); // answers /health with 503: its health check never passes
+  execFileSync('docker', ['build', '-q', '-t', LB_IMAGE, path.join(ROOT, 'examples/haproxy-lb')], { stdio: 'ignore' });
+  dockerIn('push', '-q', LB_IMAGE);
+  docker('network', 'create', '--driver', 'overlay', '--attachable', NETWORK);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=auth.example.com'], { stdio: 'ignore' });
+  tls = { dir, cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8'), key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8') };
+}, 900_000);
+
+afterAll(() => {
+  // No secret of any run in its logs, outputs, state or summary (the ::add-mask:: commands aside).
+  const keyBody = tls?.key.split('\n')[1] ?? 'no key';
+  for (const step of steps) {
+    const all = [step.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), step.stderr, step.summary, ...Object.values(step.files), JSON.stringify(step.outputs), JSON.stringify(step.state)].join('\n');
+    expect(all).not.toContain(keyBody);
+    expect(all).not.toContain(process.env.REGISTRY_PASSWORD!);
+  }
+  for (const stack of stacks) docker('stack', 'rm', stack);
+  for (let i = 0; i < 60 && docker('network', 'inspect', NETWORK, '--format', '{{len .Containers}}') !== '0'; i++) execFileSync('sleep', ['1']);
+  for (const cmd of [['network', 'rm', NETWORK], ['rmi', '-f', V1, V2, BAD, LB_IMAGE, `auth-builder:deploy-${id}`, 'auth-service:develop']])
+    try {
+      docker(...cmd);
+    } catch {
+      // already gone
+    }
+  for (const s of docker('secret', 'ls', '--format', '{{.Name}}').split('\n').filter((n) => n.startsWith(`${BG}-cert-`))) docker('secret', 'rm', s);
+  if (tls) fs.rmSync(tls.dir, { recursive: true, force: true });
+  job.cleanup();
+});
+
+describe('rancher-deploy on a real swarm: rolling upgrade under load through HAProxy', () => {
+  const url = `http://127.0.0.1:${ports.roll}/health`;
+  const service = `${ROLL}_auth-service`;
+
+  it('creates the stack from the compose files, 3 replicas (scale from rancher-compose.yml), healthy', async () => {
+    deployLb(`${ROLL}-lb`, ports.roll, `${ROLL}=tasks.${service}:9000`);
+    const step = await deploy({ stack: ROLL, services: 'auth-service', image: V1, timeout: '240' });
+    expect(step.exitCode, log(step)).toBe(0);
+    expect(step.outputs).toMatchObject({ image: V1, state: 'active' });
+    expect(runningImages(service)).toEqual([V1, V1, V1]);
+    stacks.push(ROLL);
+    await untilServing(url);
+  }, 400_000);
+
+  it('3 replicas upgraded start-first: zero failed requests at 100 per second', async () => {
+    const [step, load] = await underLoad(url, () => deploy({ stack: ROLL, services: 'auth-service', image: V2, timeout: '180' }));
+    expect(step.exitCode, log(step)).toBe(0);
+    console.log(`start-first rolling upgrade: ${load.total} requests in ${load.seconds.toFixed(1)} s (${load.rps.toFixed(0)}/s), ${load.failed} failed`);
+    expect(load.rps).toBeGreaterThanOrEqual(50);
+    expect(load.failed, load.samples.join('; ')).toBe(0);
+    expect(runningImages(service)).toEqual([V2, V2, V2]);
+    expect(step.outputs).toMatchObject({ 'previous-image': V1, image: V2, state: 'active' });
+    expect(step.summary).toMatch(/auth-service: 3 of 3 new containers started, 3 healthy/);
+  }, 300_000);
+
+  it('an image whose health check fails is rolled back by itself: zero failed requests, the old version still answering', async () => {
+    const [step, load] = await underLoad(url, () => deploy({ stack: ROLL, services: 'auth-service', image: BAD, timeout: '120' }));
+    console.log(`unhealthy image: ${load.total} requests in ${load.seconds.toFixed(1)} s, ${load.failed} failed; ${step.errors[0]}`);
+    expect(step.exitCode).toBe(1);
+    expect(step.errors[0]).toMatch(new RegExp(`^Service auth-service: (swarm reports the update rollback_completed|not healthy within the timeout of 120 s).*; rolled back, the stack ${ROLL} runs ${V2.replace(/[.]/g, '\\.')} again$`));
+    expect(load.rps).toBeGreaterThanOrEqual(50);
+    expect(load.failed, load.samples.join('; ')).toBe(0);
+    expect(runningImages(service)).toEqual([V2, V2, V2]);
+    await untilServing(url, 10_000, 3);
+  }, 300_000);
+
+  it('a cancelled deploy (SIGINT in main, then post) ends on the old version or the new one, never between', async () => {
+    const inputs = { stack: ROLL, services: 'auth-service', image: runningImages(service)[0] === V1 ? V2 : V1, timeout: '180' };
+    const main = await deploy(inputs, { signalAfterMs: ['SIGINT', 6_000] });
+    expect(main.exitCode).not.toBe(0);
+    expect(main.stdout).toContain('Received SIGINT');
+    const post = await job.post('rancher-deploy', main, { with: { ...withDefaults, ...inputs } });
+    steps.push(post!);
+    expect(post!.exitCode, log(post!)).toBe(0);
+    const status = JSON.parse(docker('service', 'inspect', service, '--format', '{{json .UpdateStatus}}')) as { State: string };
+    expect(['completed', 'rollback_completed']).toContain(status.State);
+    const images = runningImages(service);
+    expect(images).toHaveLength(3);
+    expect(new Set(images).size, images.join(', ')).toBe(1);
+  }, 300_000);
+
+  it('control: the same load sees failures when all 3 are replaced stop-first at once', async () => {
+    const from = runningImages(service)[0];
+    const [step, load] = await underLoad(url, () => deploy({ stack: ROLL, services: 'auth-service', image: from === V1 ? V2 : V1, 'start-first': 'false', 'batch-size': '3', timeout: '180' }));
+    console.log(`control, stop-first all at once: ${load.total} requests, ${load.failed} failed (${load.samples.slice(0, 3).join('; ')})`);
+    expect(step.exitCode, log(step)).toBe(0);
+    expect(load.failed).toBeGreaterThan(0);
+  }, 300_000);
+});
+
+describe('rancher-deploy on a real swarm: blue-green under load through HAProxy', () => {
+  const url = `http://127.0.0.1:${ports.bg}/health`;
+  const lb = `${BG}-lb_lb`;
+  const bg = { stack: BG, strategy: 'blue-green', 'lb-service': lb, services: 'auth-service', timeout: '240' };
+  const activeBackend = () =>
+    docker('exec', docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${lb}`).split('\n')[0]!, 'sh', '-c', 'echo "show map /var/lib/drover-lb/active.map" | socat stdio unix-connect:/run/haproxy/admin.sock')
+      .split(' ')
+      .pop();
+
+  it('the first deploy goes to blue and the load balancer switches to it', async () => {
+    deployLb(`${BG}-lb`, ports.bg, `${BG}-blue=tasks.${BG}-blue_auth-service:9000 ${BG}-green=tasks.${BG}-green_auth-service:9000`, ports.bgTls);
+    stacks.push(`${BG}-blue`, `${BG}-green`);
+    for (let i = 0; i < 60 && !docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${lb}`); i++) await new Promise((r) => setTimeout(r, 1_000));
+    const step = await deploy({ ...bg, image: V1 });
+    expect(step.exitCode, log(step)).toBe(0);
+    expect(step.outputs).toMatchObject({ 'active-stack': `${BG}-blue`, 'standby-stack': '', image: V1 });
+    expect(activeBackend()).toBe(`${BG}-blue`);
+    await untilServing(url);
+  }, 400_000);
+
+  it('switches to green with zero failed requests, and rollback switches back with zero', async () => {
+    const [step, load] = await underLoad(url, () => deploy({ ...bg, image: V2, 'verify-url': '' }));
+    console.log(`blue-green switch: ${load.total} requests in ${load.seconds.toFixed(1)} s, ${load.failed} failed`);
+    expect(step.exitCode, log(step)).toBe(0);
+    expect(step.outputs).toMatchObject({ 'active-stack': `${BG}-green`, 'standby-stack': `${BG}-blue`, 'previous-image': V1, image: V2 });
+    expect(load.rps).toBeGreaterThanOrEqual(50);
+    expect(load.failed, load.samples.join('; ')).toBe(0);
+    expect(activeBackend()).toBe(`${BG}-green`);
+    expect(docker('service', 'inspect', lb, '--format', '{{index .Spec.Labels "io.drover.active"}}')).toBe(`${BG}-green`);
+    expect(runningImages(`${BG}-blue_auth-service`)).toHaveLength(3); // the old stack stays for an instant rollback
+
+    const [back, load2] = await underLoad(url, () => deploy({ ...bg, action: 'rollback' }));
+    console.log(`blue-green rollback: ${load2.total} requests, ${load2.failed} failed`);
+    expect(back.exitCode, log(back)).toBe(0);
+    expect(back.outputs).toMatchObject({ 'active-stack': `${BG}-blue`, 'standby-stack': `${BG}-green`, image: V1, state: 'rolled-back' });
+    expect(load2.failed, load2.samples.join('; ')).toBe(0);
+    expect(activeBackend()).toBe(`${BG}-blue`);
+  }, 600_000);
+
+  it('HTTPS: the PEM goes to the load balancer as a Docker secret, which then serves TLS', async () => {
+    const step = await deploy({ ...bg, image: V2, certificate: tls.cert, 'certificate-key': tls.key });
+    expect(step.exitCode, log(step)).toBe(0);
+    const secrets = docker('service', 'inspect', lb, '--format', '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}}>{{.File.Name}} {{end}}');
+    expect(secrets).toMatch(new RegExp(`^${BG}-cert-[0-9a-f]{12}>lb\\.pem$`));
+    const https = () => spawnSync('curl', ['-sk', '-o', '/dev/null', '-w', '%{http_code}', `https://127.0.0.1:${ports.bgTls}/health`], { encoding: 'utf8' }).stdout;
+    for (let i = 0; i < 60 && https() !== '200'; i++) await new Promise((r) => setTimeout(r, 1_000));
+    expect(https()).toBe('200');
+    expect(activeBackend()).toBe(`${BG}-green`);
+    const again = await deploy({ ...bg, action: 'rollback' });
+    expect(again.exitCode, log(again)).toBe(0);
+    const lbContainer = () => docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${lb}`);
+    const before = lbContainer();
+    const rerun = await deploy({ ...bg, image: V2, certificate: tls.cert, 'certificate-key': tls.key });
+    expect(rerun.exitCode, log(rerun)).toBe(0);
+    expect(rerun.stdout).toContain(`Certificate ${BG}-cert already on ${lb}`);
+    expect(lbContainer()).toBe(before); // the same certificate again: the load balancer is not restarted
+  }, 400_000);
+});
