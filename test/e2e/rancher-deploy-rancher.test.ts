@@ -68,6 +68,9 @@ describe('rancher-deploy on the Rancher 1.x simulator (test double): rolling upg
     const upgrade = sim.requests.find((r) => r.path.endsWith('action=upgrade'))!;
     expect(upgrade.body).toMatchObject({ inServiceStrategy: { batchSize: 2, intervalMillis: 2000, startFirst: true, launchConfig: { imageUuid: `docker:${V2}` } } });
     expect(sim.requests.some((r) => r.path.endsWith('action=finishupgrade'))).toBe(true);
+    const pull = sim.requests.findIndex((r) => r.method === 'POST' && r.path.endsWith('/pulltasks'));
+    expect(sim.requests[pull]!.body).toEqual({ mode: 'all', image: `docker:${V2}` }); // pull: true, before the upgrade
+    expect(pull).toBeLessThan(sim.requests.indexOf(upgrade));
     expect(step.summary).toContain('2 of 4 new containers healthy');
     expect(step.summary).toContain('4 of 4 new containers healthy');
   });
@@ -152,7 +155,40 @@ describe('rancher-deploy on the Rancher 1.x simulator (test double): rolling upg
   });
 });
 
+describe('rancher-deploy on the Rancher 1.x simulator (test double): cancelled', () => {
+  it('SIGINT mid-upgrade, then post: the service is rolled back to the old containers, not left upgrading', async () => {
+    const st = sim.addStack('auth');
+    const svc = sim.addService(st, 'auth-service', V1, 2);
+    const oldIds = sim.running(svc).map((i) => i.id);
+    sim.faults.neverHealthy.add(`docker:${BAD}`);
+    const inputs = { target: 'rancher', stack: 'auth', ...ENV_KEY(), services: 'auth-service', image: BAD, timeout: '60' };
+    const main = await job.run('rancher-deploy', { with: inputs, signalAfterMs: ['SIGINT', 2_500] });
+    steps.push(main);
+    expect(main.exitCode).not.toBe(0);
+    expect(svc.state).toBe('upgrading');
+    const post = await job.post('rancher-deploy', main, { with: inputs });
+    steps.push(post!);
+    expect(post!.exitCode, lines(post!)).toBe(0);
+    expect(post!.stdout).toContain('auth-service was left upgrading by the cancelled deploy: rolling back');
+    expect([svc.state, sim.imageOf(svc)]).toEqual(['active', V1]);
+    expect(sim.running(svc).map((i) => i.id)).toEqual(oldIds);
+  });
+});
+
 describe('rancher-deploy on the Rancher 1.x simulator (test double): API versions, keys, faults', () => {
+  it('finds a stack whose name differs only in case, as rancher-compose does (exact lookup, then every stack)', async () => {
+    const st = sim.addStack('Auth');
+    sim.addService(st, 'auth-service', V1, 1);
+    const step = await deploy({ services: 'auth-service', image: V2, 'batch-interval': '0.1' });
+    expect(step.exitCode, lines(step)).toBe(0);
+    // looked up once: exactly, then over every stack; the id is kept for the rest of the run
+    expect(sim.requests.filter((r) => r.path.startsWith('/v2-beta/projects/1a5/stacks?')).map((r) => r.path)).toEqual([
+      '/v2-beta/projects/1a5/stacks?name=auth&removed_null=&limit=1000',
+      '/v2-beta/projects/1a5/stacks?removed_null=&limit=1000',
+    ]);
+    expect(sim.imageOf(sim.service('auth-service')!)).toBe(V2);
+  });
+
   it('v1 paths with an account key and the environment by name (the RANCHER_* variables as fallbacks)', async () => {
     const st = sim.addStack('auth');
     sim.addService(st, 'auth-service', V1, 1);
@@ -240,6 +276,23 @@ describe('rancher-deploy on the Rancher 1.x simulator (test double): blue-green'
     expect(back.exitCode, lines(back)).toBe(0);
     expect(back.outputs).toMatchObject({ 'active-stack': 'auth-blue', 'standby-stack': 'auth-green', image: V1, 'previous-image': V2, state: 'rolled-back' });
     expect((lb.lbConfig!.portRules as { serviceId: string }[])[0]!.serviceId).toBe(`1s${blueSvc.id}`);
+  });
+
+  it('scale-down-after parks the old stack at 0; rollback brings it back to scale, then switches', async () => {
+    await deploy({ ...bg, image: V1 });
+    const step = await deploy({ ...bg, image: V2, 'scale-down-after': '0' });
+    expect(step.exitCode, lines(step)).toBe(0);
+    const blue = sim.service('auth-service', 'auth-blue')!;
+    expect([blue.scale, sim.running(blue).length]).toEqual([0, 0]);
+    expect(step.summary).toContain('auth-blue scaled to 0');
+    const back = await deploy({ ...bg, action: 'rollback' });
+    expect(back.exitCode, lines(back)).toBe(0);
+    expect([blue.scale, sim.running(blue).length]).toEqual([2, 2]); // rancher-compose.yml's scale
+    expect((sim.service('lb', 'auth-lb')!.lbConfig!.portRules as { serviceId: string }[])[0]!.serviceId).toBe(`1s${blue.id}`);
+    const scaledUp = sim.requests.findIndex((r) => r.method === 'PUT' && r.path.endsWith(`/services/1s${blue.id}`));
+    const switched = sim.requests.findIndex((r) => r.method === 'PUT' && r.body?.lbConfig !== undefined && sim.requests.indexOf(r) > scaledUp);
+    expect(scaledUp).toBeGreaterThan(-1);
+    expect(switched).toBeGreaterThan(scaledUp);
   });
 
   it('a standby that never turns healthy is rolled back and the load balancer is not touched', async () => {

@@ -90,7 +90,7 @@ export function readConfig(root: string, input = new Inputs(contract), env: Node
   const retries = input.integer('retries', { min: 0, max: 10 });
   const rancher = target === 'rancher' ? readRancherAccess(input, env) : undefined;
 
-  const needsFiles = action === 'deploy';
+  const needsFiles = action !== 'confirm'; // a blue-green rollback brings a parked stack back to their scales
   return {
     target,
     action,

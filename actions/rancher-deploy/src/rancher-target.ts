@@ -26,12 +26,23 @@ export class RancherTarget implements DeployTarget {
     core.info(`Rancher ${this.api.version} at ${this.api.origin}${project ? `, environment ${escapeLog(String(project.name))} (${project.id})` : ''}`);
   }
 
+  private readonly stacks = new Map<string, Resource>();
+
+  /** A stack found once keeps its id for the rest of the run. */
+  private async findStack(name: string): Promise<Resource | undefined> {
+    const known = this.stacks.get(name);
+    if (known) return known;
+    const found = await this.api.findStack(name);
+    if (found) this.stacks.set(name, found);
+    return found;
+  }
+
   async stackExists(stack: string): Promise<boolean> {
-    return Boolean(await this.api.findStack(stack));
+    return Boolean(await this.findStack(stack));
   }
 
   private async stack(name: string): Promise<Resource> {
-    const st = await this.api.findStack(name);
+    const st = await this.findStack(name);
     if (!st) throw new RancherError(`Stack ${name} not found`, 404);
     return st;
   }
@@ -57,7 +68,7 @@ export class RancherTarget implements DeployTarget {
   }
 
   async status(stack: string, service: string): Promise<ServiceStatus | undefined> {
-    const st = await this.api.findStack(stack);
+    const st = await this.findStack(stack);
     const svc = st && (await this.api.findService(st, service));
     if (!svc) return undefined;
     return { image: displayImage(String((svc.launchConfig as { imageUuid?: string })?.imageUuid ?? '')), state: String(svc.state) };
@@ -130,7 +141,7 @@ export class RancherTarget implements DeployTarget {
 
   private async loadBalancer(lb: string): Promise<{ stackName: string; serviceName: string; svc?: Resource }> {
     const [stackName, serviceName] = lb.split('/') as [string, string];
-    const st = await this.api.findStack(stackName);
+    const st = await this.findStack(stackName);
     const found = st && (await this.api.findByName('loadbalancerservices', serviceName, { [this.api.stackIdField]: st.id }));
     return { stackName, serviceName, svc: found };
   }
@@ -171,7 +182,7 @@ export class RancherTarget implements DeployTarget {
   private async createLoadBalancer(stackName: string, serviceName: string, rancherCompose: string, serviceIds: Map<string, string>): Promise<void> {
     const def = loadBalancerOf(rancherCompose);
     if (!def) throw new RancherError(`No load balancer ${stackName}/${serviceName}, and rancher-compose.yml describes none (a service with lb_config) to create it from`, 404);
-    const st = (await this.api.findStack(stackName)) ?? (await this.api.create(this.api.stacks, { name: stackName, startOnCreate: true }));
+    const st = (await this.findStack(stackName)) ?? (await this.api.create(this.api.stacks, { name: stackName, startOnCreate: true }));
     const portRules = def.portRules.map((r) => ({ sourcePort: r.sourcePort, targetPort: r.targetPort, protocol: r.protocol, serviceId: serviceIds.get(r.service) }));
     const lb = await this.api.create('loadbalancerservices', {
       name: serviceName,
