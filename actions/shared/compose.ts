@@ -169,31 +169,57 @@ function toState(c: ContainerInspect): ContainerState {
 /**
  * Pure: the Compose specification's interpolation of `text` with `vars` only (never the
  * process environment): `$$`, `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
- * `${VAR:?error}`, `${VAR?error}`, `${VAR:+alternative}`, `${VAR+alternative}`. An unset
- * variable without a default is empty, as Compose has it (Compose also warns).
+ * `${VAR:?error}`, `${VAR?error}`, `${VAR:+alternative}`, `${VAR+alternative}`, defaults that
+ * hold further `${...}`. An unset variable without a default is empty, as Compose has it
+ * (Compose also warns). test/e2e/toolkit.test.ts checks it against `docker compose config`.
  */
 export function interpolate(text: string, vars: Readonly<Record<string, string>>): string {
-  return text.replace(/\$(?:(\$)|([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\})/g, (_m, dollar?: string, bare?: string, name?: string, op?: string, arg?: string) => {
-    if (dollar) return '$';
-    if (bare) return vars[bare] ?? '';
-    const value = vars[name!];
-    const set = value !== undefined;
-    const nonEmpty = set && value !== '';
-    switch (op) {
-      case ':-':
-        return nonEmpty ? value : arg!;
-      case '-':
-        return set ? value : arg!;
-      case ':?':
-      case '?':
-        if (op === ':?' ? nonEmpty : set) return value!;
-        throw new Error(`Compose variable ${name} is required: ${arg || 'not set'}`);
-      case ':+':
-        return nonEmpty ? arg! : '';
-      case '+':
-        return set ? arg! : '';
-      default:
-        return value ?? '';
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const next = text[i + 1];
+    if (text[i] !== '$') {
+      out += text[i++];
+    } else if (next === '$') {
+      out += '$';
+      i += 2;
+    } else if (next === '{') {
+      let depth = 1;
+      let j = i + 2;
+      for (; j < text.length && depth; j++) depth += text[j] === '{' ? 1 : text[j] === '}' ? -1 : 0;
+      const body = text.slice(i + 2, j - 1);
+      const m = depth ? null : /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([\s\S]*))?$/.exec(body);
+      if (!m) throw new Error(`Invalid interpolation format: ${text.slice(i, j)}`);
+      out += substitute(m[1]!, m[2], m[3] ?? '', vars);
+      i = j;
+    } else {
+      const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1))?.[0];
+      out += name ? (vars[name] ?? '') : '$';
+      i += 1 + (name?.length ?? 0);
     }
-  });
+  }
+  return out;
+}
+
+function substitute(name: string, op: string | undefined, arg: string, vars: Readonly<Record<string, string>>): string {
+  const value = vars[name];
+  const set = value !== undefined;
+  const nonEmpty = set && value !== '';
+  const alternative = () => interpolate(arg, vars);
+  switch (op) {
+    case ':-':
+      return nonEmpty ? value : alternative();
+    case '-':
+      return set ? value : alternative();
+    case ':?':
+    case '?':
+      if (op === ':?' ? nonEmpty : set) return value!;
+      throw new Error(`Compose variable ${name} is required: ${alternative() || 'not set'}`);
+    case ':+':
+      return nonEmpty ? alternative() : '';
+    case '+':
+      return set ? alternative() : '';
+    default:
+      return value ?? '';
+  }
 }

@@ -366,7 +366,7 @@ export async function rollbackService(name: string, opts: ExecOptions = {}): Pro
 
 /** Where a service's rolling update (or the rollback swarm started for it) came to rest. */
 export interface UpdateOutcome {
-  state: 'completed' | 'paused' | 'rollback_completed' | 'rollback_paused' | 'timeout';
+  state: 'completed' | 'converged' | 'paused' | 'rollback_completed' | 'rollback_paused' | 'timeout';
   message: string;
   waitedMs: number;
 }
@@ -377,23 +377,41 @@ const SETTLED = new Set(['completed', 'paused', 'rollback_completed', 'rollback_
  * Waits until the update started after `before` (the service's UpdateStatus.StartedAt when the
  * update was requested) settles, looking again on each of the service's events; `timeout` when
  * it has not settled within `timeoutMs` (the update goes on: the caller decides whether to roll back).
+ *
+ * With `stableMs`, it also ends as `converged` once every replica has run the new spec for that
+ * long without swarm pausing or rolling back, as `docker service update` itself does ("verify:
+ * waiting N seconds to verify that tasks are stable", N being the update's monitor period); swarm
+ * reports `completed` only after the monitor period that follows the last batch's delay.
  */
 export async function waitForUpdate(
   name: string,
   before: string | undefined,
-  opts: { timeoutMs: number; fallbackMs?: number; signal?: AbortSignal },
+  opts: { timeoutMs: number; fallbackMs?: number; signal?: AbortSignal; stableMs?: number },
 ): Promise<UpdateOutcome> {
   const start = Date.now();
   let last: ServiceInspect['UpdateStatus'];
+  let convergedAt: number | undefined;
   const settled = await untilChanged(
-    ['type=service', `service=${name}`],
-    async () => {
-      last = (await inspectService(name))?.UpdateStatus;
-      return last && last.StartedAt !== before && SETTLED.has(last.State) ? (last.State as UpdateOutcome['state']) : undefined;
+    ['type=service', `service=${name}`, ...(opts.stableMs === undefined ? [] : ['type=container', `label=com.docker.swarm.service.name=${name}`])],
+    async (): Promise<UpdateOutcome['state'] | undefined> => {
+      const svc = await inspectService(name);
+      last = svc?.UpdateStatus;
+      const ours = last && last.StartedAt !== before;
+      if (ours && SETTLED.has(last!.State)) return last!.State as UpdateOutcome['state'];
+      if (opts.stableMs === undefined || !svc || (ours && last!.State !== 'updating')) return undefined;
+      convergedAt = (await runsSpec(svc)) ? (convergedAt ?? Date.now()) : undefined;
+      return convergedAt !== undefined && Date.now() - convergedAt >= opts.stableMs ? 'converged' : undefined;
     },
-    { deadline: start + opts.timeoutMs, signal: opts.signal, fallbackMs: opts.fallbackMs },
+    { deadline: start + opts.timeoutMs, signal: opts.signal, fallbackMs: opts.stableMs === undefined ? opts.fallbackMs : Math.min(opts.fallbackMs ?? 500, 500) },
   );
   return { state: settled ?? 'timeout', message: escapeLog(last?.Message ?? ''), waitedMs: Date.now() - start };
+}
+
+/** Every replica running the service's current spec (its image, digest included), none other. */
+async function runsSpec(svc: ServiceInspect): Promise<boolean> {
+  const want = svc.Spec.Mode?.Replicated?.Replicas;
+  const running = (await serviceTasks(svc.ID)).filter((t) => t.DesiredState === 'Running');
+  return want !== undefined && running.length === want && running.every((t) => t.CurrentState.startsWith('Running') && t.Image === svc.Spec.TaskTemplate.ContainerSpec.Image);
 }
 
 export interface ServiceTask {

@@ -112,7 +112,7 @@ describe('rancher-deploy on the Rancher 1.x simulator (test double): rolling upg
     const actions = sim.requests.filter((r) => r.path.includes('action=')).map((r) => /action=(\w+)/.exec(r.path)![1]);
     expect(actions).toEqual(['upgrade', 'finishupgrade', 'upgrade', 'finishupgrade']);
     expect(finished.outputs['previous-image']).toBe(V2);
-    expect(finished.stdout).toContain('auth-service was left upgraded by an earlier run: finishing first');
+    expect(finished.stdout).toContain(`auth-service was left upgraded by an earlier run (leftovers: finish): finished; it runs ${V2}`);
 
     sim.requests.length = 0;
     await deploy({ services: 'auth-service', image: V1, confirm: 'false', 'batch-interval': '0.1' });

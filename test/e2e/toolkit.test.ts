@@ -24,6 +24,8 @@ import {
 } from '../../actions/shared/docker';
 import { login, logout, push, pushedDigest } from '../../actions/shared/registry';
 import { docker } from '../support/testbed';
+import { INTERPOLATION_CASES, INTERPOLATION_VARS } from '../support/interpolation-cases';
+import { interpolate } from '../../actions/shared/compose';
 
 const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-toolkit-'));
 const label = `io.drover.test=toolkit-${process.pid}`;
@@ -185,5 +187,21 @@ describe('docker: swarm services and stacks', () => {
 
     const settled = (await inspectService(service))?.UpdateStatus?.StartedAt;
     expect(await waitForUpdate(service, settled, { timeoutMs: 1_000, fallbackMs: 200 })).toMatchObject({ state: 'timeout' });
+  });
+});
+
+describe('compose: interpolate() against Compose itself', () => {
+  it('gives what `docker compose config` gives on every case', () => {
+    const yaml = `services:\n  s:\n    image: busybox\n    environment:\n${INTERPOLATION_CASES.map(([text], i) => `      V${i}: '${text}'`).join('\n')}\n`;
+    const out = execFileSync('docker', ['compose', '-p', `interp${process.pid}`, '-f', '-', 'config', '--format', 'json'], {
+      input: yaml,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...INTERPOLATION_VARS },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    const env = (JSON.parse(out) as { services: { s: { environment: Record<string, string> } } }).services.s.environment;
+    // `config` writes a literal $ as $$ again, so that its output reads back the same
+    const compose = INTERPOLATION_CASES.map(([text], i) => [text, (env[`V${i}`] ?? '').replace(/\$\$/g, '$')] as const);
+    expect(compose).toEqual(INTERPOLATION_CASES.map(([text]) => [text, interpolate(text, INTERPOLATION_VARS)] as const));
   });
 });

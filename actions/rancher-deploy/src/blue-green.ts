@@ -27,7 +27,7 @@ export async function blueGreenDeploy(t: DeployTarget, cfg: Config, report: Repo
     for (const service of services) {
       const s = await t.status(standby, service);
       if (!s) throw new StepFailure(`Service ${service} not found in the standby stack ${standby}`, 1);
-      if (LEFTOVER_STATES.has(s.state)) await t.settle(standby, service, cfg.leftovers, deadline());
+      if (LEFTOVER_STATES.has(s.state)) report.step(`${service} in ${standby} was left ${s.state} (leftovers: ${cfg.leftovers}): ${await t.settle(standby, service, cfg.leftovers, deadline())}`);
       const r = await t.upgrade(standby, service, cfg.image, rolloutFor(service, cfg.rollout, cfg.rancherCompose), deadline(), (p) => report.progress(p));
       if (!r.ok) {
         await t.rollback(standby, service, deadline());

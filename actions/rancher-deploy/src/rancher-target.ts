@@ -74,7 +74,7 @@ export class RancherTarget implements DeployTarget {
     return { image: displayImage(String((svc.launchConfig as { imageUuid?: string })?.imageUuid ?? '')), state: String(svc.state) };
   }
 
-  async settle(stack: string, service: string, how: 'finish' | 'rollback', deadline: number): Promise<void> {
+  async settle(stack: string, service: string, how: 'finish' | 'rollback', deadline: number): Promise<string> {
     let svc = await this.service(stack, service);
     if (how === 'rollback') {
       svc = await this.api.action(svc, 'rollback');
@@ -84,7 +84,8 @@ export class RancherTarget implements DeployTarget {
       if (!upgraded) throw new RancherError(`Service ${service} did not reach upgraded in time to be finished`, 504);
       svc = await this.api.action(upgraded, 'finishupgrade');
     }
-    await this.untilActive(svc, deadline);
+    const active = await this.untilActive(svc, deadline);
+    return `${how === 'finish' ? 'finished' : 'rolled back'}; it runs ${displayImage(String((active.launchConfig as { imageUuid?: string })?.imageUuid ?? ''))}`;
   }
 
   private async untilActive(svc: Resource, deadline: number): Promise<Resource> {

@@ -23,8 +23,7 @@ export async function rollingDeploy(t: DeployTarget, cfg: Config, report: Report
     const s = await t.status(cfg.stack, service);
     if (!s) throw new StepFailure(`Service ${service} not found in the stack ${cfg.stack}`, 1);
     if (LEFTOVER_STATES.has(s.state)) {
-      report.step(`${service} was left ${s.state} by an earlier run: ${cfg.leftovers === 'finish' ? 'finishing' : 'rolling back'} first`);
-      await t.settle(cfg.stack, service, cfg.leftovers, deadline());
+      report.step(`${service} was left ${s.state} by an earlier run (leftovers: ${cfg.leftovers}): ${await t.settle(cfg.stack, service, cfg.leftovers, deadline())}`);
     }
     previous.push((await t.status(cfg.stack, service))!.image);
   }

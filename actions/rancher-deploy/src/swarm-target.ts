@@ -29,10 +29,15 @@ import type { Certificate, RolloutInputs } from './config';
 import { displayImage, swarmStackFile, type Rollout } from './plan';
 import type { DeployTarget, Progress, ServiceStatus, StackSpec, UpgradeResult } from './target';
 
+/** swarm's own default --update-monitor: how long a new task must run before its batch counts as done. */
+const MONITOR_SECONDS = 5;
+
 /** The load balancer service's label naming the stack it sends traffic to. */
 export const ACTIVE_LABEL = 'io.drover.active';
 /** The command the load balancer's containers run to switch (see examples/haproxy-lb). */
 export const SWITCH_COMMAND = 'drover-lb-switch';
+
+const SETTLED_STATES = new Set(['completed', 'rollback_completed', 'paused', 'rollback_paused']);
 
 /** swarm's UpdateStatus.State, in Rancher's words. */
 const STATES: Record<string, string> = {
@@ -90,16 +95,25 @@ export class SwarmTarget implements DeployTarget {
     return { image: displayImage(svc.Spec.TaskTemplate.ContainerSpec.Image), state: STATES[svc.UpdateStatus?.State ?? ''] ?? 'active' };
   }
 
-  async settle(stack: string, service: string, how: 'finish' | 'rollback', deadline: number): Promise<void> {
+  /**
+   * Swarm carries an update on by itself, even when the run that started it died: one still
+   * under way is waited for first. Only one it left paused is then resumed (finish) or rolled back.
+   */
+  async settle(stack: string, service: string, how: 'finish' | 'rollback', deadline: number): Promise<string> {
     const name = `${stack}_${service}`;
-    const before = (await inspectService(name))?.UpdateStatus;
-    if (how === 'rollback') {
-      await rollbackService(name, { signal: this.signal });
-    } else if (before?.State === 'paused') {
-      await updateService(name, {}, { signal: this.signal }); // an update with nothing changed resumes a paused one
+    const timeoutMs = () => Math.max(1, deadline - Date.now());
+    let status = (await inspectService(name))?.UpdateStatus;
+    if (status && !SETTLED_STATES.has(status.State)) {
+      const outcome = await waitForUpdate(name, undefined, { timeoutMs: timeoutMs(), signal: this.signal });
+      if (outcome.state === 'timeout') throw new StepFailure(`Service ${name}: the earlier update did not settle in time`, 1);
+      status = (await inspectService(name))?.UpdateStatus;
     }
-    const outcome = await waitForUpdate(name, how === 'rollback' ? before?.StartedAt : undefined, { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.signal });
-    if (outcome.state === 'timeout') throw new StepFailure(`Service ${name}: the earlier update did not settle in time`, 1);
+    if (status?.State !== 'paused' && status?.State !== 'rollback_paused') return `swarm took it to ${status?.State ?? 'rest'} by itself`;
+    if (how === 'rollback') await rollbackService(name, { signal: this.signal });
+    else await updateService(name, {}, { signal: this.signal }); // an update with nothing changed resumes a paused one
+    const outcome = await waitForUpdate(name, status.StartedAt, { timeoutMs: timeoutMs(), signal: this.signal });
+    if (outcome.state === 'timeout' || outcome.state.endsWith('paused')) throw new StepFailure(`Service ${name}: the earlier update ${outcome.state} when brought to rest`, 1);
+    return `${how === 'finish' ? 'resumed' : 'rolled back'}: ${outcome.state}`;
   }
 
   /** Swarm pulls on each node as it starts a task (resolving the digest first, with the registry login passed on). */
@@ -124,7 +138,7 @@ export class SwarmTarget implements DeployTarget {
     try {
       await updateService(
         name,
-        { image, parallelism: rollout.batchSize, delaySeconds: rollout.intervalMs / 1000, order: rollout.startFirst ? 'start-first' : 'stop-first', failureAction: 'rollback', monitorSeconds: 5 },
+        { image, parallelism: rollout.batchSize, delaySeconds: rollout.intervalMs / 1000, order: rollout.startFirst ? 'start-first' : 'stop-first', failureAction: 'rollback', monitorSeconds: MONITOR_SECONDS },
         { signal: this.signal },
       );
       // The same image at the same digest changes nothing: swarm starts no update to wait for.
@@ -132,9 +146,10 @@ export class SwarmTarget implements DeployTarget {
         onProgress({ service, atMs: Date.now() - start, message: `already runs ${image} at the same digest: nothing to update` });
         return { ok: true, waitedMs: Date.now() - start };
       }
-      const outcome = await waitForUpdate(name, before, { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.signal });
+      // Done once every replica has run the new image for the monitor period, as `docker service update` waits.
+      const outcome = await waitForUpdate(name, before, { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.signal, stableMs: MONITOR_SECONDS * 1000 });
       const waitedMs = Date.now() - start;
-      if (outcome.state === 'completed') return { ok: true, waitedMs };
+      if (outcome.state === 'completed' || outcome.state === 'converged') return { ok: true, waitedMs };
       if (outcome.state === 'timeout') return { ok: false, waitedMs, reason: `not healthy within the timeout of ${Math.round((deadline - start) / 1000)} s (${healthy} of ${replicas ?? '?'} new containers healthy)` };
       return { ok: false, waitedMs, reason: `swarm reports the update ${outcome.state}${outcome.message ? `: ${outcome.message}` : ''} (${healthy} of ${replicas ?? '?'} new containers healthy)` };
     } finally {

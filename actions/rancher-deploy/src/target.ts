@@ -37,8 +37,8 @@ export interface DeployTarget {
   /** Creates the stack and waits until its services are up and healthy. */
   createStack(stack: string, spec: StackSpec, deadline: number): Promise<void>;
   status(stack: string, service: string): Promise<ServiceStatus | undefined>;
-  /** Brings a leftover upgrade to rest: finished, or rolled back to its confirmed image. */
-  settle(stack: string, service: string, how: 'finish' | 'rollback', deadline: number): Promise<void>;
+  /** Brings a leftover upgrade to rest: finished, or rolled back to its confirmed image; says what it did. */
+  settle(stack: string, service: string, how: 'finish' | 'rollback', deadline: number): Promise<string>;
   pull(image: string): Promise<void>;
   /** Rolls `image` out and waits until every new container is healthy, or the deadline. */
   upgrade(stack: string, service: string, image: string, rollout: Rollout, deadline: number, onProgress: (p: Progress) => void): Promise<UpgradeResult>;

@@ -1,0 +1,25 @@
+/** Compose interpolation cases: the unit test checks interpolate() on them, the e2e test checks `docker compose config` gives the same. */
+export const INTERPOLATION_CASES: [string, string][] = [
+  ['${A}', 'a'],
+  ['$A', 'a'],
+  ['pre-${A}-post', 'pre-a-post'],
+  ['${A}${B}', 'ab'],
+  ['${A:-d}', 'a'],
+  ['${E:-d}', 'd'],
+  ['${U:-d}', 'd'],
+  ['${A-d}', 'a'],
+  ['${E-d}', ''],
+  ['${U-d}', 'd'],
+  ['${A:+alt}', 'alt'],
+  ['${E:+alt}', ''],
+  ['${E+alt}', 'alt'],
+  ['${U+alt}', ''],
+  ['${U}', ''],
+  ['$$A', '$A'],
+  ['a$${A}b', 'a${A}b'],
+  ['${U:-${A}}', 'a'],
+  ['${U:-x${B:+y}z}', 'xyz'],
+  ['${U:-$$}', '$'],
+  ['cost $5', 'cost $5'],
+];
+export const INTERPOLATION_VARS = { A: 'a', B: 'b', E: '' };
