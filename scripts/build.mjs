@@ -26,12 +26,36 @@ export async function build(outRoot = root, srcRoot = root) {
       b.onResolve({ filter: /^(@actions\/http-client(\/.*)?|undici)$/ }, () => ({ path: httpClient }));
     },
   };
-  for (const name of actionNames(srcRoot))
+  // A package too large to parse on every start goes to a file of its own beside the bundle,
+  // required when the code first imports it (after the inputs are validated).
+  const lazyChunks = {
+    name: 'lazy-chunks',
+    setup(b) {
+      for (const [pkg, file] of Object.entries(LAZY))
+        b.onResolve({ filter: new RegExp(`^${pkg.replace(/[/]/g, '\\/')}$`) }, (args) => (args.importer.includes('node_modules') ? undefined : { path: `./${file}`, external: true }));
+    },
+  };
+  for (const name of actionNames(srcRoot)) {
+    const outfile = path.join(outRoot, 'actions', name, 'dist/index.cjs');
     await esbuild.build({
-      ...bundleOptions(path.join(srcRoot, 'actions', name, 'src/main.ts'), path.join(outRoot, 'actions', name, 'dist/index.cjs')),
-      plugins: [contractPlugin, fetchForHttpClient],
+      ...bundleOptions(path.join(srcRoot, 'actions', name, 'src/main.ts'), outfile),
+      plugins: [contractPlugin, fetchForHttpClient, lazyChunks],
     });
+    const bundle = fs.readFileSync(outfile, 'utf8');
+    for (const [pkg, file] of Object.entries(LAZY))
+      if (bundle.includes(`"./${file}"`))
+        await esbuild.build({
+          ...bundleOptions(undefined, path.join(path.dirname(outfile), file)),
+          entryPoints: undefined,
+          // From the package's ES modules, so the chunk lists its exports for Node's import() of a CommonJS file.
+          stdin: { contents: `export * from ${JSON.stringify(pkg)};`, resolveDir: srcRoot, loader: 'js' },
+          mainFields: ['module', 'main'],
+        });
+  }
 }
+
+/** Packages each bundled into a file of its own, loaded on first use. */
+const LAZY = { '@aws-sdk/client-route-53': 'aws-sdk.cjs' };
 
 /** One action's bundle: CommonJS for node20 and later, minified, main and post in one file. */
 export function bundleOptions(entry, outfile) {

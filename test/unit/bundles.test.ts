@@ -7,8 +7,11 @@ import { actionNames, build } from '../../scripts/build.mjs';
 import { ROOT, manifest } from '../../scripts/harness';
 const names: string[] = actionNames();
 
+/** Every file in each action's dist: the bundle and any chunk it loads on first use. */
 function bundles(root: string): Record<string, string> {
-  return Object.fromEntries(names.map((n) => [n, fs.readFileSync(path.join(root, 'actions', n, 'dist/index.cjs'), 'utf8')]));
+  return Object.fromEntries(
+    names.flatMap((n) => fs.readdirSync(path.join(root, 'actions', n, 'dist')).map((f) => [`${n}/dist/${f}`, fs.readFileSync(path.join(root, 'actions', n, 'dist', f), 'utf8')])),
+  );
 }
 
 describe('committed bundles', () => {
@@ -18,7 +21,8 @@ describe('committed bundles', () => {
       await build(out);
       const fresh = bundles(out);
       const committed = bundles(ROOT);
-      for (const n of names) expect(committed[n] === fresh[n], `actions/${n}/dist/index.cjs is stale: run npm run build`).toBe(true);
+      expect(Object.keys(committed).sort()).toEqual(Object.keys(fresh).sort());
+      for (const f of Object.keys(fresh)) expect(committed[f] === fresh[f], `actions/${f} is stale: run npm run build`).toBe(true);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }

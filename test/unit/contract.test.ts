@@ -19,11 +19,13 @@ import gitFlowRelease from '../../actions/git-flow-release/action.yml';
 import pushImage from '../../actions/push-image/action.yml';
 import setupBuilder from '../../actions/setup-builder/action.yml';
 import rancherDeploy from '../../actions/rancher-deploy/action.yml';
+import dnsSwitch from '../../actions/dns-switch/action.yml';
 import { readConfig as readComposeItest } from '../../actions/compose-itest/src/config';
 import { readConfig as readGitFlowRelease } from '../../actions/git-flow-release/src/config';
 import { readConfig as readPushImage } from '../../actions/push-image/src/config';
 import { readConfig as readSetupBuilder } from '../../actions/setup-builder/src/config';
 import { readConfig as readRancherDeploy } from '../../actions/rancher-deploy/src/config';
+import { readConfig as readDnsSwitch } from '../../actions/dns-switch/src/config';
 
 const names: string[] = actionNames();
 const manifest = (n: string) => parse(fs.readFileSync(path.join(ROOT, 'actions', n, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: unknown; required?: boolean }> };
@@ -44,6 +46,7 @@ const readers: Record<string, { contract: Contract; given: Record<string, string
     },
     read: (root, i) => readRancherDeploy(root, i, {}),
   },
+  'dns-switch': { contract: dnsSwitch, given: { zone: 'example.com', record: 'api.example.com', 'canary-steps': '10,100', 'canary-to': 'green' }, read: (_root, i) => readDnsSwitch(i) },
 };
 
 describe('the contract, written once in action.yml', () => {

@@ -1,0 +1,211 @@
+/** dns-switch's inputs, read and validated against action.yml before any request (and before the AWS SDK loads). */
+import contract from '../action.yml';
+import { InputError, Inputs } from '../../shared/inputs';
+import type { HealthCheckSpec, RoutingRecord } from './plan';
+
+export interface Config {
+  zone: string;
+  record: string;
+  type: 'A' | 'AAAA' | 'CNAME';
+  weights?: Record<string, number>;
+  active: string;
+  values: Record<string, string>;
+  ttl: number;
+  allowAllZero: boolean;
+  canary?: { steps: number[]; to: string; pauseMs: number };
+  gate?: { url: string; status: number; times: number } | { healthCheckId: string };
+  routing: RoutingRecord[];
+  lbHosts: Record<string, string[]>;
+  lbStack: string;
+  lbEnvironment: string;
+  wait: boolean;
+  pollSeconds: number;
+  timeoutSeconds: number;
+  dryRun: boolean;
+  endpoint: string;
+  region: string;
+  maxAttempts: number;
+}
+
+const ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+const DNS_NAME = /^(?=.{1,253}\.?$)(\*\.)?([a-zA-Z0-9_](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.?$/;
+const SET_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export function fqdn(name: string): string {
+  return `${name.toLowerCase().replace(/\.$/, '')}.`;
+}
+
+export async function readConfig(input = new Inputs(contract)): Promise<Config> {
+  const zone = input.string('zone', { accepted: 'a hosted zone name (example.com) or id (Z0123456789ABC)' });
+  if (!ZONE_ID.test(zone) && !DNS_NAME.test(zone)) throw new InputError('zone', zone, 'a hosted zone name (example.com) or id (Z0123456789ABC)');
+  const record = input.string('record', { pattern: DNS_NAME, accepted: 'a DNS name such as api.example.com' });
+  if (record && !ZONE_ID.test(zone) && !(fqdn(record) === fqdn(zone) || fqdn(record).endsWith(`.${fqdn(zone)}`)))
+    throw new InputError('record', record, `a name inside the zone ${zone}`);
+  const type = input.choice('type', ['A', 'AAAA', 'CNAME'] as const);
+  const ttl = input.integer('ttl', { min: 0, max: 2_147_483_647 });
+  const allowAllZero = input.boolean('allow-all-zero');
+
+  const weights = readWeights(input, allowAllZero);
+  const active = input.string('active', { pattern: SET_ID, accepted: 'a set identifier such as green' });
+  const values = input.keyValues('values', SET_ID);
+  for (const [id, v] of Object.entries(values)) if (!validValue(type, v)) throw new InputError('values', `${id}=${v}`, `set-identifier=value lines whose value is a valid ${type} record value`);
+
+  const stepsText = input.list('canary-steps');
+  const canaryTo = input.string('canary-to', { pattern: SET_ID, accepted: 'a set identifier such as green' });
+  const pauseMs = input.integer('canary-pause', { min: 0, max: 86_400 }) * 1000;
+  let canary: Config['canary'];
+  if (stepsText.length) {
+    const steps = stepsText.map((s) => Number(s));
+    if (stepsText.some((s, i) => !/^\d+$/.test(s) || steps[i]! > 100 || (i > 0 && steps[i]! <= steps[i - 1]!)))
+      throw new InputError('canary-steps', stepsText.join(','), 'rising percentages from 0 to 100, such as 10,50,100');
+    if (!canaryTo) throw new InputError('canary-to', '', 'the set identifier that gets the canary weights (required with canary-steps)');
+    canary = { steps, to: canaryTo, pauseMs };
+  }
+  const gateUrl = input.string('gate-url');
+  if (gateUrl && !isHttpUrl(gateUrl)) throw new InputError('gate-url', gateUrl, 'an http:// or https:// URL');
+  const gateCheck = input.string('gate-health-check-id', { pattern: /^[0-9a-f-]{36}$/, accepted: 'a Route53 health check id (a UUID)' });
+  const gateStatus = input.integer('gate-status', { min: 100, max: 599 });
+  const gateTimes = input.integer('gate-times', { min: 1, max: 100 });
+  const gate = gateUrl ? { url: gateUrl, status: gateStatus, times: gateTimes } : gateCheck ? { healthCheckId: gateCheck } : undefined;
+
+  const routing = await readRouting(input, type);
+  const lbHosts = readLbHosts(input);
+  const lbStack = input.string('lb-stack', { pattern: LABEL, accepted: 'a lower-case DNS label such as auth-green' });
+  const lbEnvironment = input.string('lb-environment', { pattern: LABEL, accepted: 'a lower-case DNS label such as production' });
+  if (Object.keys(lbHosts).length && (!lbStack || !lbEnvironment)) throw new InputError(lbStack ? 'lb-environment' : 'lb-stack', '', 'a DNS label (required with lb-hosts)');
+
+  const modes = [weights || active ? 'weights' : '', canary ? 'canary-steps' : '', routing.length ? 'routing-records' : ''].filter(Boolean);
+  if (modes.length > 1) throw new InputError(modes[1]!, '', `one of weights/active/previous-weights, canary-steps or routing-records per step (${modes.join(' and ')} given)`);
+  if (modes.length && !record) throw new InputError('record', '', `a DNS name (required with ${modes[0]})`);
+  if (!modes.length && !Object.keys(lbHosts).length) throw new InputError('weights', '', 'something to do: weights, active, previous-weights, canary-steps, routing-records or lb-hosts');
+
+  const endpoint = input.string('endpoint');
+  if (endpoint && !isHttpUrl(endpoint)) throw new InputError('endpoint', endpoint, 'an http:// or https:// URL');
+  return {
+    zone,
+    record: record ? fqdn(record) : '',
+    type,
+    weights,
+    active,
+    values,
+    ttl,
+    allowAllZero,
+    canary,
+    gate,
+    routing,
+    lbHosts,
+    lbStack,
+    lbEnvironment,
+    wait: input.boolean('wait'),
+    pollSeconds: input.integer('poll-interval', { min: 1, max: 600 }),
+    timeoutSeconds: input.integer('timeout', { min: 1, max: 86_400 }),
+    dryRun: input.boolean('dry-run'),
+    endpoint,
+    region: input.string('region', { pattern: /^[a-z]{2}(-[a-z]+)+-\d$/, accepted: 'an AWS region such as us-east-1' }),
+    maxAttempts: input.integer('max-attempts', { min: 1, max: 20 }),
+  };
+}
+
+/** `weights` (id=n pairs) or `previous-weights` (the JSON output of an earlier run); 0 to 255, not all 0 unless allowed. */
+function readWeights(input: Inputs, allowAllZero: boolean): Record<string, number> | undefined {
+  const previous = input.string('previous-weights');
+  const pairs = input.list('weights');
+  let weights: Record<string, number> | undefined;
+  let name = 'weights';
+  if (previous) {
+    name = 'previous-weights';
+    try {
+      weights = JSON.parse(previous) as Record<string, number>;
+    } catch {
+      throw new InputError(name, previous, 'the JSON previous-weights output of an earlier run, such as {"blue":100,"green":0}');
+    }
+    if (!weights || typeof weights !== 'object' || Array.isArray(weights)) throw new InputError(name, previous, 'a JSON object of set identifier to weight');
+  } else if (pairs.length) {
+    weights = {};
+    for (const pair of pairs) {
+      const m = /^([^=\s]+)=(-?\d+)$/.exec(pair);
+      if (!m) throw new InputError(name, pair, 'set-identifier=weight pairs such as blue=0,green=100');
+      weights[m[1]!] = Number(m[2]);
+    }
+  }
+  if (!weights) return undefined;
+  for (const [id, w] of Object.entries(weights)) {
+    if (!SET_ID.test(id)) throw new InputError(name, id, 'set identifiers of letters, digits, _ . - (at most 128)');
+    if (!Number.isInteger(w) || w < 0 || w > 255) throw new InputError(name, `${id}=${w}`, 'weights from 0 to 255');
+  }
+  if (!Object.keys(weights).length) throw new InputError(name, '', 'at least one set-identifier=weight');
+  if (!allowAllZero && Object.values(weights).every((w) => w === 0))
+    throw new InputError(name, Object.entries(weights).map(([k, v]) => `${k}=${v}`).join(','), 'at least one weight above 0 (all 0 sends traffic to every record equally; set allow-all-zero: true to mean it)');
+  return weights;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function validValue(type: Config['type'], value: string): boolean {
+  if (type === 'A') return /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(value);
+  if (type === 'AAAA') return /^[0-9a-fA-F:]+$/.test(value) && value.includes(':');
+  return DNS_NAME.test(value);
+}
+
+const ROUTING_ACCEPTED = 'a YAML list of {set-identifier, value, failover|region|continent|country, health-check?}';
+
+async function readRouting(input: Inputs, type: Config['type']): Promise<RoutingRecord[]> {
+  const text = input.string('routing-records', { multiline: true });
+  if (!text) return [];
+  const { parse } = await import('yaml');
+  let list: unknown;
+  try {
+    list = parse(text);
+  } catch {
+    throw new InputError('routing-records', text.split('\n')[0]!, ROUTING_ACCEPTED);
+  }
+  if (!Array.isArray(list) || !list.length) throw new InputError('routing-records', text.split('\n')[0]!, ROUTING_ACCEPTED);
+  return list.map((raw: Record<string, unknown>, i) => {
+    const at = `item ${i + 1}`;
+    const id = String(raw?.['set-identifier'] ?? '');
+    const value = String(raw?.value ?? '');
+    if (!SET_ID.test(id)) throw new InputError('routing-records', `${at}: set-identifier ${id}`, ROUTING_ACCEPTED);
+    if (!validValue(type, value)) throw new InputError('routing-records', `${at}: value ${value}`, `a valid ${type} record value`);
+    const policies = ['failover', 'region', 'continent', 'country'].filter((k) => raw[k] !== undefined);
+    if (policies.length !== 1) throw new InputError('routing-records', `${at}: ${policies.join(', ') || 'no policy'}`, 'exactly one of failover, region, continent, country');
+    const policy = policies[0]!;
+    const policyValue = String(raw[policy]);
+    const ok = { failover: /^(PRIMARY|SECONDARY)$/, region: /^[a-z]{2}(-[a-z]+)+-\d$/, continent: /^(AF|AN|AS|EU|OC|NA|SA)$/, country: /^([A-Z]{2}|\*)$/ }[policy]!;
+    if (!ok.test(policyValue)) throw new InputError('routing-records', `${at}: ${policy} ${policyValue}`, `a valid ${policy}`);
+    const hc = raw['health-check'] as Record<string, unknown> | undefined;
+    let healthCheck: HealthCheckSpec | undefined;
+    if (hc) {
+      const hcType = String(hc.type ?? 'HTTPS');
+      if (!/^(HTTP|HTTPS)$/.test(hcType)) throw new InputError('routing-records', `${at}: health-check type ${hcType}`, 'HTTP or HTTPS');
+      const port = Number(hc.port ?? (hcType === 'HTTPS' ? 443 : 80));
+      const interval = Number(hc.interval ?? 30);
+      const threshold = Number(hc['failure-threshold'] ?? 3);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InputError('routing-records', `${at}: health-check port ${String(hc.port)}`, 'a port from 1 to 65535');
+      if (interval !== 10 && interval !== 30) throw new InputError('routing-records', `${at}: health-check interval ${interval}`, '10 or 30');
+      if (!Number.isInteger(threshold) || threshold < 1 || threshold > 10) throw new InputError('routing-records', `${at}: health-check failure-threshold ${threshold}`, '1 to 10');
+      const path = String(hc.path ?? '/');
+      if (!path.startsWith('/')) throw new InputError('routing-records', `${at}: health-check path ${path}`, 'a path starting with /');
+      const host = hc.host === undefined ? undefined : String(hc.host);
+      if (host !== undefined && !DNS_NAME.test(host)) throw new InputError('routing-records', `${at}: health-check host ${host}`, 'a DNS name');
+      healthCheck = { type: hcType as 'HTTP' | 'HTTPS', ip: hc.ip === undefined ? (type === 'A' && !host ? value : undefined) : String(hc.ip), host, port, path, interval, failureThreshold: threshold };
+    }
+    return { setIdentifier: id, value, policy: policy as RoutingRecord['policy'], policyValue, healthCheck };
+  });
+}
+
+function readLbHosts(input: Inputs): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [lb, ips] of Object.entries(input.keyValues('lb-hosts', LABEL))) {
+    const list = ips.split(',').map((s) => s.trim()).filter(Boolean);
+    if (!list.length || !list.every((ip) => validValue('A', ip))) throw new InputError('lb-hosts', `${lb}=${ips}`, '<lb>=<ip>[,<ip>...] lines of IPv4 addresses');
+    out[lb] = list;
+  }
+  return out;
+}

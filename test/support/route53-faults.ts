@@ -1,0 +1,71 @@
+/**
+ * TEST DOUBLE (fault injection): an HTTP proxy in front of moto's Route53 that produces, on cue,
+ * what moto never does: Throttling answers, changes that stay PENDING for a while, a rejected
+ * change batch. Everything else is forwarded to moto untouched, and every request is counted by
+ * operation. The action runs as its own process, so the faults sit on its HTTP path rather than
+ * in SDK middleware; the client sees the same answers.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const ERROR = (code: string, message: string) =>
+  `<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>`;
+
+export class Route53Faults {
+  /** Answer the next N ChangeResourceRecordSets with 400 Throttling. */
+  throttle = 0;
+  /** Report the next N GetChange answers as PENDING. */
+  pending = 0;
+  /** Answer every ChangeResourceRecordSets with 400 InvalidChangeBatch. */
+  reject = false;
+  readonly calls: { op: string; at: number; body: string }[] = [];
+  private server?: http.Server;
+  url = '';
+
+  constructor(readonly upstream: string) {}
+
+  count(op: string): number {
+    return this.calls.filter((c) => c.op === op).length;
+  }
+
+  async start(): Promise<string> {
+    this.server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const op = /\/rrset\/?$/.test(req.url ?? '') && req.method === 'POST' ? 'ChangeResourceRecordSets' : /\/change\//.test(req.url ?? '') ? 'GetChange' : /\/rrset/.test(req.url ?? '') ? 'ListResourceRecordSets' : `${req.method} ${req.url?.split('?')[0]}`;
+        this.calls.push({ op, at: Date.now(), body: body.toString('utf8') });
+        if (op === 'ChangeResourceRecordSets' && this.throttle > 0) {
+          this.throttle--;
+          return res.writeHead(400, { 'content-type': 'text/xml' }).end(ERROR('Throttling', 'Rate exceeded'));
+        }
+        if (op === 'ChangeResourceRecordSets' && this.reject)
+          return res.writeHead(400, { 'content-type': 'text/xml' }).end(ERROR('InvalidChangeBatch', 'RRSet with DNS name api.example.com., type A, SetIdentifier green cannot be created as weighted sets must contain the same TTL.'));
+        const up = http.request(`${this.upstream}${req.url}`, { method: req.method, headers: { ...req.headers, host: new URL(this.upstream).host } }, (upRes) => {
+          const out: Buffer[] = [];
+          upRes.on('data', (c: Buffer) => out.push(c));
+          upRes.on('end', () => {
+            let text = Buffer.concat(out).toString('utf8');
+            if (op === 'GetChange' && this.pending > 0) {
+              this.pending--;
+              text = text.replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>');
+            }
+            const headers = { ...upRes.headers };
+            delete headers['content-length'];
+            res.writeHead(upRes.statusCode ?? 502, headers).end(text);
+          });
+        });
+        up.on('error', (e) => res.writeHead(502).end(e.message));
+        up.end(body);
+      });
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((r) => this.server?.close(() => r()) ?? r());
+  }
+}
