@@ -184,7 +184,10 @@ export class Job {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = opts.signalAfterMs && setTimeout(() => child.kill(opts.signalAfterMs![0]), opts.signalAfterMs[1]);
-    const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.on('close', (c, s) => resolve([c, s]));
+      child.on('error', (err) => reject(new Error(`${action}: could not start ${NODE24} as uid ${this.uid}: ${err.message}`))); // an unreadable checkout, say
+    });
     if (timer) clearTimeout(timer);
 
     const commands = parseCommands(stdout);

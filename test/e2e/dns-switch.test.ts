@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListHealthChecksCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { ChangeResourceRecordSetsCommand, CreateHealthCheckCommand, CreateHostedZoneCommand, ListHealthChecksCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { Job, type StepResult } from '../../scripts/harness';
 import { Route53Faults } from '../support/route53-faults';
 
@@ -91,15 +91,10 @@ beforeEach(() => {
   faults.throttle = 0;
   faults.pending = 0;
   faults.reject = false;
+  faults.unhealthy.clear();
 });
 
 afterAll(async () => {
-  // The AWS secret key and session token appear in no log, output or summary (the ::add-mask:: commands aside).
-  for (const step of steps) {
-    const all = [step.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), step.stderr, step.summary, ...Object.values(step.files), JSON.stringify(step.outputs)].join('\n');
-    expect(all).not.toContain(SECRET);
-    expect(all).not.toContain(TOKEN);
-  }
   await faults?.stop();
   moto?.kill();
   job.cleanup();
@@ -210,7 +205,46 @@ describe('dns-switch against moto: canary steps with gates', () => {
   });
 });
 
+describe('dns-switch: a canary gated on a Route53 health check (its status injected: moto reports every check healthy)', () => {
+  it('passes while the check is healthy, and restores the weights when it is not', async () => {
+    const hc = await client.send(
+      new CreateHealthCheckCommand({ CallerReference: `gate-${process.pid}`, HealthCheckConfig: { Type: 'HTTP', IPAddress: '10.0.10.9', Port: 80, ResourcePath: '/health' } }),
+    );
+    const id = hc.HealthCheck!.Id!;
+    await upsert('hc.example.com.', [
+      { id: 'blue', weight: 100, value: '10.0.10.1' },
+      { id: 'green', weight: 0, value: '10.0.10.2' },
+    ]);
+    const inputs = { record: 'hc.example.com', 'canary-steps': '20,100', 'canary-to': 'green', 'canary-pause': '0', 'gate-health-check-id': id };
+    const ok = await run(inputs);
+    expect(ok.exitCode, log(ok)).toBe(0);
+    expect(faults.count('GetHealthCheckStatus')).toBe(1);
+    expect(await weights('hc.example.com.')).toEqual({ blue: 0, green: 100 });
+
+    await upsert('hc.example.com.', [
+      { id: 'blue', weight: 100, value: '10.0.10.1' },
+      { id: 'green', weight: 0, value: '10.0.10.2' },
+    ]);
+    faults.unhealthy.add(id);
+    const failed = await run(inputs);
+    expect(failed.exitCode).toBe(1);
+    expect(failed.errors[0]).toBe(`Canary gate failed at step 1 (green at 20): health check ${id} is not healthy: Failure: HTTP Status Code 503, Service Unavailable; weights restored to {"blue":100,"green":0}`);
+    expect(await weights('hc.example.com.')).toEqual({ blue: 100, green: 0 });
+  });
+});
+
 describe('dns-switch against moto: failover and latency records with health checks', () => {
+  it('geolocation records by continent and country', async () => {
+    const step = await run({ record: 'geo.example.com', 'routing-records': '- {set-identifier: eu, value: 10.0.11.1, continent: EU}\n- {set-identifier: de, value: 10.0.11.2, country: DE}\n- {set-identifier: rest, value: 10.0.11.3, country: "*"}\n' });
+    expect(step.exitCode, log(step)).toBe(0);
+    const geo = (await records('geo.example.com.')) as { SetIdentifier?: string; GeoLocation?: object }[];
+    expect(geo.map((r) => [r.SetIdentifier, r.GeoLocation]).sort()).toEqual([
+      ['de', { CountryCode: 'DE' }],
+      ['eu', { ContinentCode: 'EU' }],
+      ['rest', { CountryCode: '*' }],
+    ]);
+  });
+
   const failover = `
 - set-identifier: primary
   value: 10.0.6.1
@@ -328,5 +362,17 @@ describe('dns-switch: bad inputs fail in one line naming the input, before any r
     expect(step.exitCode).toBe(1);
     expect(step.errors[0]).toBe("Input 'zone': no hosted zone named nowhere.example. that these credentials see");
     expect(faults.count('ChangeResourceRecordSets')).toBe(0);
+  });
+});
+
+describe('dns-switch: secrets', () => {
+  it('the AWS secret key and session token appear in no log, output or summary of any run (the ::add-mask:: commands aside)', () => {
+    expect(steps.length).toBeGreaterThan(20);
+    for (const step of steps) {
+      expect(step.masks).toEqual(expect.arrayContaining([SECRET, TOKEN]));
+      const all = [step.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), step.stderr, step.summary, ...Object.values(step.files), JSON.stringify(step.outputs)].join('\n');
+      expect(all).not.toContain(SECRET);
+      expect(all).not.toContain(TOKEN);
+    }
   });
 });

@@ -101,13 +101,6 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(() => {
-  // No secret of any run in its logs, outputs, state or summary (the ::add-mask:: commands aside).
-  const keyBody = tls?.key.split('\n')[1] ?? 'no key';
-  for (const step of steps) {
-    const all = [step.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), step.stderr, step.summary, ...Object.values(step.files), JSON.stringify(step.outputs), JSON.stringify(step.state)].join('\n');
-    expect(all).not.toContain(keyBody);
-    expect(all).not.toContain(process.env.REGISTRY_PASSWORD!);
-  }
   for (const stack of stacks) docker('stack', 'rm', stack);
   for (let i = 0; i < 60 && docker('network', 'inspect', NETWORK, '--format', '{{len .Containers}}') !== '0'; i++) execFileSync('sleep', ['1']);
   for (const cmd of [['network', 'rm', NETWORK], ['rmi', '-f', V1, V2, BAD, LB_IMAGE, `auth-builder:deploy-${id}`, 'auth-service:develop']])
@@ -238,4 +231,16 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
     expect(rerun.stdout).toContain(`Certificate ${BG}-cert already on ${lb}`);
     expect(lbContainer()).toBe(before); // the same certificate again: the load balancer is not restarted
   }, 400_000);
+});
+
+describe('rancher-deploy on a real swarm: secrets', () => {
+  it("no run's logs, outputs, state or summary hold the certificate key or the registry password (the ::add-mask:: commands aside)", () => {
+    expect(steps.length).toBeGreaterThan(8);
+    const keyBody = tls.key.split('\n')[1]!;
+    for (const step of steps) {
+      const all = [step.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), step.stderr, step.summary, ...Object.values(step.files), JSON.stringify(step.outputs), JSON.stringify(step.state)].join('\n');
+      expect(all).not.toContain(keyBody);
+      expect(all).not.toContain(process.env.REGISTRY_PASSWORD!);
+    }
+  });
 });

@@ -18,6 +18,8 @@ export class Route53Faults {
   pending = 0;
   /** Answer every ChangeResourceRecordSets with 400 InvalidChangeBatch. */
   reject = false;
+  /** Health checks whose GetHealthCheckStatus reports failure (moto always reports success). */
+  readonly unhealthy = new Set<string>();
   readonly calls: { op: string; at: number; body: string }[] = [];
   private server?: http.Server;
   url = '';
@@ -34,7 +36,16 @@ export class Route53Faults {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks);
-        const op = /\/rrset\/?$/.test(req.url ?? '') && req.method === 'POST' ? 'ChangeResourceRecordSets' : /\/change\//.test(req.url ?? '') ? 'GetChange' : /\/rrset/.test(req.url ?? '') ? 'ListResourceRecordSets' : `${req.method} ${req.url?.split('?')[0]}`;
+        const url = req.url ?? '';
+        const op = /\/rrset\/?$/.test(url) && req.method === 'POST'
+          ? 'ChangeResourceRecordSets'
+          : /\/change\//.test(url)
+            ? 'GetChange'
+            : /\/rrset/.test(url)
+              ? 'ListResourceRecordSets'
+              : /\/healthcheck\/[^/]+\/status/.test(url)
+                ? 'GetHealthCheckStatus'
+                : `${req.method} ${url.split('?')[0]}`;
         this.calls.push({ op, at: Date.now(), body: body.toString('utf8') });
         if (op === 'ChangeResourceRecordSets' && this.throttle > 0) {
           this.throttle--;
@@ -47,6 +58,8 @@ export class Route53Faults {
           upRes.on('data', (c: Buffer) => out.push(c));
           upRes.on('end', () => {
             let text = Buffer.concat(out).toString('utf8');
+            if (op === 'GetHealthCheckStatus' && [...this.unhealthy].some((id) => url.includes(id)))
+              text = text.replace(/<Status>Success[^<]*<\/Status>/g, '<Status>Failure: HTTP Status Code 503, Service Unavailable</Status>');
             if (op === 'GetChange' && this.pending > 0) {
               this.pending--;
               text = text.replace('<Status>INSYNC</Status>', '<Status>PENDING</Status>');

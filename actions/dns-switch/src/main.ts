@@ -22,9 +22,9 @@ import {
 } from './plan';
 
 async function main(signal: AbortSignal): Promise<void> {
-  const cfg = await readConfig();
-  // Whatever configure-aws-credentials left in the environment stays out of the log.
+  // Whatever configure-aws-credentials left in the environment stays out of the log, from the start.
   for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) if (process.env[name]) core.setSecret(process.env[name]!);
+  const cfg = await readConfig();
   const r53 = await Route53.connect({ endpoint: cfg.endpoint || undefined, region: cfg.region, maxAttempts: cfg.maxAttempts });
   const zone = await r53.zone(cfg.zone);
   const rows: [string, string, string][] = [];
