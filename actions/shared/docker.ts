@@ -371,7 +371,8 @@ export interface UpdateOutcome {
   waitedMs: number;
 }
 
-const SETTLED = new Set(['completed', 'paused', 'rollback_completed', 'rollback_paused']);
+/** The UpdateStatus states in which swarm has stopped moving an update (or its rollback). */
+export const SETTLED = new Set(['completed', 'paused', 'rollback_completed', 'rollback_paused']);
 
 /**
  * Waits until the update started after `before` (the service's UpdateStatus.StartedAt when the

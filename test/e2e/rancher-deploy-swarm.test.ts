@@ -103,6 +103,15 @@ beforeAll(async () => {
 afterAll(() => {
   for (const stack of stacks) docker('stack', 'rm', stack);
   for (let i = 0; i < 60 && docker('network', 'inspect', NETWORK, '--format', '{{len .Containers}}') !== '0'; i++) execFileSync('sleep', ['1']);
+  const volumes = stacks.filter((s) => s.endsWith('-lb')).map((s) => `${s}_state`); // a stack's named volumes outlive `stack rm`
+  for (const volume of volumes)
+    for (let i = 0; i < 60; i++)
+      try {
+        docker('volume', 'rm', volume); // in use until the stack's last container is gone
+        break;
+      } catch {
+        execFileSync('sleep', ['1']);
+      }
   for (const cmd of [['network', 'rm', NETWORK], ['rmi', '-f', V1, V2, BAD, LB_IMAGE, `auth-builder:deploy-${id}`, 'auth-service:develop']])
     try {
       docker(...cmd);

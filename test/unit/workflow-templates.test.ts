@@ -19,7 +19,7 @@ describe.each(templates)('%s', (file) => {
     expect(await runLint(src, file)).toEqual([]);
   });
 
-  it('uses our actions with inputs they declare', () => {
+  it('uses our actions with inputs they declare, and every required one', () => {
     const wf = parseYaml(src) as { jobs: Record<string, { steps: { uses?: string; with?: Record<string, unknown> }[] }> };
     const ours = Object.values(wf.jobs).flatMap((j) => j.steps).filter((s) => s.uses?.startsWith('acme/drover/actions/'));
     expect(ours.length).toBeGreaterThan(0);
@@ -27,6 +27,8 @@ describe.each(templates)('%s', (file) => {
       const action = step.uses!.split('/')[3]!.split('@')[0]!;
       const declared = Object.keys(manifest(action).inputs ?? {});
       for (const key of Object.keys(step.with ?? {})) expect(declared, `${action}: ${key}`).toContain(key);
+      const required = Object.entries(manifest(action).inputs ?? {}).filter(([, spec]) => (spec as { required?: boolean }).required && (spec as { default?: unknown }).default === undefined);
+      for (const [key] of required) expect(Object.keys(step.with ?? {}), `${action} needs ${key}`).toContain(key);
     }
   });
 
@@ -57,10 +59,22 @@ describe.each(templates)('%s', (file) => {
     }
   });
 
-  it('runs one at a time when it publishes', () => {
-    const publishes = steps.some((s) => (s.uses?.includes('/push-image@') && s.with?.push !== false) || s.uses?.includes('/git-flow-release@'));
+  it('runs one at a time when it publishes or deploys, and one deploy at a time per environment', () => {
+    const publishes = steps.some((s) => (s.uses?.includes('/push-image@') && s.with?.push !== false) || /\/(git-flow-release|rancher-deploy|dns-switch)@/.test(s.uses ?? ''));
     expect(publishes).toBe(true);
     expect(wf.concurrency).toBeDefined();
+    for (const [name, job] of Object.entries(wf.jobs).filter(([, j]) => j.steps.some((s) => s.uses?.includes('/rancher-deploy@')))) {
+      expect(job.environment, name).toBeDefined();
+      const group = (job as { concurrency?: { group?: string } }).concurrency?.group ?? (wf.concurrency as { group?: string }).group;
+      expect(group, name).toMatch(/deploy-/);
+    }
+  });
+
+  it('is reusable: workflow_call, with the secrets it needs declared', () => {
+    const on = parseYaml(src).on as Record<string, { secrets?: Record<string, unknown> } | null>;
+    expect(on).toHaveProperty('workflow_call');
+    const used = [...src.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1]!).filter((n) => n !== 'GITHUB_TOKEN');
+    for (const name of new Set(used)) expect(Object.keys(on.workflow_call?.secrets ?? {}), name).toContain(name);
   });
 
   it('tests and pushes the image its package step built, not a tag written by hand', () => {

@@ -1,24 +1,24 @@
 import * as core from '@actions/core';
 import { loadState, runAction, saveState } from '../../shared/action';
 import { readContext } from '../../shared/context';
-import { blueGreenDeploy, blueGreenRollback } from './blue-green';
 import { readConfig, type Config } from './config';
-import { RancherTarget } from './rancher-target';
 import { Report, type Outcome } from './report';
-import { IN_FLIGHT, rollingConfirm, rollingDeploy, rollingRollback } from './rolling';
-import { SwarmTarget } from './swarm-target';
-import type { DeployTarget } from './target';
+import { IN_FLIGHT, type DeployTarget } from './target';
 
-function connectTo(cfg: Config, signal?: AbortSignal): DeployTarget {
-  const ctx = readContext();
-  return cfg.target === 'rancher'
-    ? new RancherTarget(cfg.rancher!, { timeoutMs: cfg.requestTimeoutMs, retries: cfg.retries, signal })
-    : new SwarmTarget(ctx, cfg.rollout, signal);
+// The targets and the flows (and the YAML parser they use) load once the inputs are valid, so a bad input fails fast.
+
+async function connectTo(cfg: Config, signal?: AbortSignal): Promise<DeployTarget> {
+  if (cfg.target === 'rancher') {
+    const { RancherTarget } = await import('./rancher-target');
+    return new RancherTarget(cfg.rancher!, { timeoutMs: cfg.requestTimeoutMs, retries: cfg.retries, signal });
+  }
+  const { SwarmTarget } = await import('./swarm-target');
+  return new SwarmTarget(readContext(), cfg.rollout, signal);
 }
 
 async function main(signal: AbortSignal): Promise<void> {
   const cfg = readConfig(readContext().workspace);
-  const target = connectTo(cfg, signal);
+  const target = await connectTo(cfg, signal);
   const report = new Report();
   let outcome: Outcome | undefined;
   try {
@@ -31,16 +31,13 @@ async function main(signal: AbortSignal): Promise<void> {
   await report.finish(cfg, outcome);
 }
 
-function run(t: DeployTarget, cfg: Config, report: Report, signal: AbortSignal): Promise<Outcome> {
-  const blueGreen = cfg.strategy === 'blue-green';
-  switch (cfg.action) {
-    case 'deploy':
-      return blueGreen ? blueGreenDeploy(t, cfg, report, signal) : rollingDeploy(t, cfg, report);
-    case 'rollback':
-      return blueGreen ? blueGreenRollback(t, cfg, report) : rollingRollback(t, cfg, report);
-    case 'confirm':
-      return rollingConfirm(t, cfg, report);
+async function run(t: DeployTarget, cfg: Config, report: Report, signal: AbortSignal): Promise<Outcome> {
+  if (cfg.strategy === 'blue-green' && cfg.action !== 'confirm') {
+    const { blueGreenDeploy, blueGreenRollback } = await import('./blue-green');
+    return cfg.action === 'deploy' ? blueGreenDeploy(t, cfg, report, signal) : blueGreenRollback(t, cfg, report);
   }
+  const { rollingConfirm, rollingDeploy, rollingRollback } = await import('./rolling');
+  return { deploy: rollingDeploy, confirm: rollingConfirm, rollback: rollingRollback }[cfg.action](t, cfg, report);
 }
 
 /** A cancelled deploy: services still mid-upgrade go back to the old version, never stay half-way. */
@@ -48,7 +45,7 @@ async function post(): Promise<void> {
   const inFlight = loadState<{ stack: string; services: string[] } | null>(IN_FLIGHT);
   if (!inFlight) return;
   const cfg = readConfig(readContext().workspace);
-  const target = connectTo(cfg);
+  const target = await connectTo(cfg);
   await target.connect();
   for (const service of inFlight.services) {
     const s = await target.status(inFlight.stack, service);

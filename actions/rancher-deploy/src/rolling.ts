@@ -3,10 +3,7 @@ import { StepFailure, saveState } from '../../shared/action';
 import type { Config } from './config';
 import { rolloutFor } from './plan';
 import type { Outcome, Report } from './report';
-import { LEFTOVER_STATES, type DeployTarget, type StackSpec } from './target';
-
-/** The services post must bring to rest if the job is cancelled while they upgrade. */
-export const IN_FLIGHT = 'in-flight';
+import { IN_FLIGHT, LEFTOVER_STATES, type DeployTarget, type StackSpec } from './target';
 
 export async function rollingDeploy(t: DeployTarget, cfg: Config, report: Report): Promise<Outcome> {
   const deadline = () => Date.now() + cfg.timeoutMs;

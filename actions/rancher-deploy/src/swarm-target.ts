@@ -22,6 +22,7 @@ import {
   createSecret,
   waitForUpdate,
   serviceTasks,
+  SETTLED,
 } from '../../shared/docker';
 import { tempDir, type RunnerContext } from '../../shared/context';
 import { StepFailure } from '../../shared/action';
@@ -36,8 +37,6 @@ const MONITOR_SECONDS = 5;
 export const ACTIVE_LABEL = 'io.drover.active';
 /** The command the load balancer's containers run to switch (see examples/haproxy-lb). */
 export const SWITCH_COMMAND = 'drover-lb-switch';
-
-const SETTLED_STATES = new Set(['completed', 'rollback_completed', 'paused', 'rollback_paused']);
 
 /** swarm's UpdateStatus.State, in Rancher's words. */
 const STATES: Record<string, string> = {
@@ -103,7 +102,7 @@ export class SwarmTarget implements DeployTarget {
     const name = `${stack}_${service}`;
     const timeoutMs = () => Math.max(1, deadline - Date.now());
     let status = (await inspectService(name))?.UpdateStatus;
-    if (status && !SETTLED_STATES.has(status.State)) {
+    if (status && !SETTLED.has(status.State)) {
       const outcome = await waitForUpdate(name, undefined, { timeoutMs: timeoutMs(), signal: this.signal });
       if (outcome.state === 'timeout') throw new StepFailure(`Service ${name}: the earlier update did not settle in time`, 1);
       status = (await inspectService(name))?.UpdateStatus;

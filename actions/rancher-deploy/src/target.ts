@@ -27,6 +27,9 @@ export interface StackSpec {
 
 export type UpgradeResult = { ok: true; waitedMs: number } | { ok: false; waitedMs: number; reason: string };
 
+/** The state key of the services post must bring to rest if the job is cancelled while they upgrade. */
+export const IN_FLIGHT = 'in-flight';
+
 /** A service found in one of these from an earlier run is finished or rolled back first. */
 export const LEFTOVER_STATES = new Set(['upgraded', 'upgrading', 'canceled-upgrade']);
 
