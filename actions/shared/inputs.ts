@@ -124,6 +124,20 @@ export class Inputs {
     throw new InputError(name, value, `one of ${options.join(', ')}`);
   }
 
+  /** An http:// or https:// URL without credentials in it (they belong in a secret input); '' when not given. */
+  httpUrl(name: string, fallback = ''): string {
+    const value = this.string(name) || fallback;
+    if (!value) return '';
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      // reported below
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) throw new InputError(name, value, 'an http:// or https:// URL without credentials');
+    return value;
+  }
+
   /** Non-empty lines, trimmed, `#` comments dropped; commas also separate unless `commas: false`. */
   list(name: string, opts: { commas?: boolean } = {}): string[] {
     const items = this.raw(name)

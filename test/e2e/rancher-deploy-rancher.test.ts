@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { visibleText } from '../support/secrets';
 import { Job, type StepResult } from '../../scripts/harness';
 import { RancherSimulator } from '../support/rancher-simulator';
 
@@ -366,7 +367,7 @@ describe('rancher-deploy on the Rancher 1.x simulator (test double): secrets', (
     expect(steps.length).toBeGreaterThan(20);
     const secrets = [...new RancherSimulator().keys.map((k) => k.secret), KEY_BODY];
     for (const step of steps) {
-      const all = [step.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), step.stderr, step.summary, ...Object.values(step.files), JSON.stringify(step.outputs), JSON.stringify(step.state)].join('\n');
+      const all = visibleText(step);
       for (const secret of secrets) expect(all.includes(secret), 'a secret in a step').toBe(false);
     }
   });

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { visibleText } from '../support/secrets';
 import { Job, ROOT, type StepResult } from '../../scripts/harness';
 import { Load, untilServing, type LoadResult } from '../support/load';
 import { copyExample, docker } from '../support/testbed';
@@ -247,7 +248,7 @@ describe('rancher-deploy on a real swarm: secrets', () => {
     expect(steps.length).toBeGreaterThan(8);
     const keyBody = tls.key.split('\n')[1]!;
     for (const step of steps) {
-      const all = [step.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), step.stderr, step.summary, ...Object.values(step.files), JSON.stringify(step.outputs), JSON.stringify(step.state)].join('\n');
+      const all = visibleText(step);
       expect(all).not.toContain(keyBody);
       expect(all).not.toContain(process.env.REGISTRY_PASSWORD!);
     }

@@ -47,6 +47,16 @@ describe('inputs', () => {
     expect(new Inputs({ inputs: { branches: { default: 'develop' } } }, {}).list('branches')).toEqual(['develop']);
   });
 
+  it('reads an http(s) URL, its fallback when empty, and refuses other schemes and credentials', () => {
+    const url = (value: string, fallback?: string) => new Inputs({ inputs: { endpoint: {} } }, { INPUT_ENDPOINT: value }).httpUrl('endpoint', fallback);
+    expect(url('https://rancher.example.com/v2-beta')).toBe('https://rancher.example.com/v2-beta');
+    expect(url('', 'http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
+    expect(url('')).toBe('');
+    expect(() => url('ftp://example.com')).toThrow(`Input 'endpoint' is invalid: "ftp://example.com"; expected an http:// or https:// URL without credentials`);
+    expect(() => url('https://user:pw@example.com')).toThrow('without credentials');
+    expect(() => url('not a url')).toThrow("Input 'endpoint' is invalid");
+  });
+
   it('refuses to read an input the contract does not declare', () => {
     expect(() => inputs({}).string('imagee')).toThrow(/action.yml does not declare/);
   });

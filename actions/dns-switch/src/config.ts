@@ -62,8 +62,7 @@ export async function readConfig(input = new Inputs(contract)): Promise<Config> 
     if (!canaryTo) throw new InputError('canary-to', '', 'the set identifier that gets the canary weights (required with canary-steps)');
     canary = { steps, to: canaryTo, pauseMs };
   }
-  const gateUrl = input.string('gate-url');
-  if (gateUrl && !isHttpUrl(gateUrl)) throw new InputError('gate-url', gateUrl, 'an http:// or https:// URL');
+  const gateUrl = input.httpUrl('gate-url');
   const gateCheck = input.string('gate-health-check-id', { pattern: /^[0-9a-f-]{36}$/, accepted: 'a Route53 health check id (a UUID)' });
   const gateStatus = input.integer('gate-status', { min: 100, max: 599 });
   const gateTimes = input.integer('gate-times', { min: 1, max: 100 });
@@ -80,8 +79,7 @@ export async function readConfig(input = new Inputs(contract)): Promise<Config> 
   if (modes.length && !record) throw new InputError('record', '', `a DNS name (required with ${modes[0]})`);
   if (!modes.length && !Object.keys(lbHosts).length) throw new InputError('weights', '', 'something to do: weights, active, previous-weights, canary-steps, routing-records or lb-hosts');
 
-  const endpoint = input.string('endpoint');
-  if (endpoint && !isHttpUrl(endpoint)) throw new InputError('endpoint', endpoint, 'an http:// or https:// URL');
+  const endpoint = input.httpUrl('endpoint');
   return {
     zone,
     record: record ? fqdn(record) : '',
@@ -138,14 +136,6 @@ function readWeights(input: Inputs, allowAllZero: boolean): Record<string, numbe
   if (!allowAllZero && Object.values(weights).every((w) => w === 0))
     throw new InputError(name, Object.entries(weights).map(([k, v]) => `${k}=${v}`).join(','), 'at least one weight above 0 (all 0 sends traffic to every record equally; set allow-all-zero: true to mean it)');
   return weights;
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    return /^https?:$/.test(new URL(value).protocol);
-  } catch {
-    return false;
-  }
 }
 
 function validValue(type: Config['type'], value: string): boolean {

@@ -81,7 +81,7 @@ export function readConfig(root: string, input = new Inputs(contract), env: Node
   const lbService = input.string('lb-service', { pattern: /^([a-zA-Z0-9][a-zA-Z0-9-]{0,62}\/)?[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, accepted: 'stack/service (Rancher) or a swarm service name' });
   if (strategy === 'blue-green' && !lbService) throw new InputError('lb-service', '', 'the load balancer (required for blue-green)');
   if (target === 'rancher' && lbService && !lbService.includes('/')) throw new InputError('lb-service', lbService, 'stack/service on Rancher');
-  const verifyUrl = httpUrl(input, 'verify-url');
+  const verifyUrl = input.httpUrl('verify-url');
   const scaleDownAfterMs = input.raw('scale-down-after') ? secondsInput(input, 'scale-down-after', 0, 86_400) : undefined;
   const certificate = readCertificate(input, stack);
 
@@ -125,19 +125,6 @@ function secondsInput(input: Inputs, name: string, min: number, max: number): nu
   return Math.round(n * 1000);
 }
 
-function httpUrl(input: Inputs, name: string, secretDefault?: string): string {
-  const value = input.string(name) || secretDefault || '';
-  if (!value) return '';
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    // reported below
-  }
-  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) throw new InputError(name, value, 'an http:// or https:// URL without credentials');
-  return value;
-}
-
 function readCertificate(input: Inputs, stack: string): Certificate | undefined {
   const key = input.string('certificate-key', { secret: true, multiline: true });
   const cert = input.string('certificate', { multiline: true });
@@ -162,7 +149,7 @@ function readRancherAccess(input: Inputs, env: NodeJS.ProcessEnv): RancherAccess
   const secretKey = or(input.string('rancher-secret-key', { secret: true }), 'RANCHER_SECRET_KEY');
   if (secretKey) core.setSecret(secretKey); // from the environment too
   const accessKey = or(input.string('rancher-access-key', { pattern: /^[A-Za-z0-9_-]+$/, accepted: 'an API access key' }), 'RANCHER_ACCESS_KEY');
-  const url = httpUrl(input, 'rancher-url', (env.RANCHER_URL ?? '').trim());
+  const url = input.httpUrl('rancher-url', (env.RANCHER_URL ?? '').trim());
   if (!url) throw new InputError('rancher-url', '', 'the Rancher server URL (or RANCHER_URL)');
   if (!accessKey) throw new InputError('rancher-access-key', '', 'an API access key (or RANCHER_ACCESS_KEY)');
   if (!secretKey) throw new InputError('rancher-secret-key', '', 'an API secret key (or RANCHER_SECRET_KEY)', true);
