@@ -182,6 +182,20 @@ describe('rancher-deploy on a real swarm: rolling upgrade under load through HAP
     expect(step.exitCode, log(step)).toBe(0);
     expect(load.failed).toBeGreaterThan(0);
   }, 300_000);
+
+  it('an update an earlier run left paused is rolled back first (leftovers: rollback), then the deploy goes on', async () => {
+    const good = runningImages(service)[0]!;
+    // What a runner that died leaves: an update with failure action pause, stuck on an unhealthy image.
+    docker('service', 'update', '--detach', '--with-registry-auth', '--image', BAD, '--update-failure-action', 'pause', '--update-monitor', '5s', service);
+    for (let i = 0; i < 120 && !docker('service', 'inspect', service, '--format', '{{.UpdateStatus.State}}').endsWith('paused'); i++) await new Promise((r) => setTimeout(r, 1_000));
+    expect(docker('service', 'inspect', service, '--format', '{{.UpdateStatus.State}}')).toBe('paused');
+    const next = good === V1 ? V2 : V1;
+    const step = await deploy({ stack: ROLL, services: 'auth-service', image: next, timeout: '180' });
+    expect(step.exitCode, log(step)).toBe(0);
+    expect(step.stdout).toContain('auth-service was left canceled-upgrade by an earlier run (leftovers: rollback): rolled back: rollback_completed');
+    expect(step.outputs['previous-image']).toBe(good);
+    expect(runningImages(service)).toEqual([next, next, next]);
+  }, 400_000);
 });
 
 describe('rancher-deploy on a real swarm: blue-green under load through HAProxy', () => {
@@ -213,7 +227,7 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
     expect(load.failed, load.samples.join('; ')).toBe(0);
     expect(activeBackend()).toBe(`${BG}-green`);
     expect(docker('service', 'inspect', lb, '--format', '{{index .Spec.Labels "io.drover.active"}}')).toBe(`${BG}-green`);
-    expect(runningImages(`${BG}-blue_auth-service`)).toHaveLength(3); // the old stack stays for an instant rollback
+    expect(docker('service', 'inspect', `${BG}-blue_auth-service`, '--format', '{{.Spec.Mode.Replicated.Replicas}}')).toBe('3'); // the old stack stays for an instant rollback
 
     const [back, load2] = await underLoad(url, () => deploy({ ...bg, action: 'rollback' }));
     console.log(`blue-green rollback: ${load2.total} requests, ${load2.failed} failed`);
@@ -224,6 +238,7 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
   }, 600_000);
 
   it('HTTPS: the PEM goes to the load balancer as a Docker secret, which then serves TLS', async () => {
+    const standby = activeBackend() === `${BG}-blue` ? `${BG}-green` : `${BG}-blue`;
     const step = await deploy({ ...bg, image: V2, certificate: tls.cert, 'certificate-key': tls.key });
     expect(step.exitCode, log(step)).toBe(0);
     const secrets = docker('service', 'inspect', lb, '--format', '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}}>{{.File.Name}} {{end}}');
@@ -231,7 +246,7 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
     const https = () => spawnSync('curl', ['-sk', '-o', '/dev/null', '-w', '%{http_code}', `https://127.0.0.1:${ports.bgTls}/health`], { encoding: 'utf8' }).stdout;
     for (let i = 0; i < 60 && https() !== '200'; i++) await new Promise((r) => setTimeout(r, 1_000));
     expect(https()).toBe('200');
-    expect(activeBackend()).toBe(`${BG}-green`);
+    expect(activeBackend()).toBe(standby);
     const again = await deploy({ ...bg, action: 'rollback' });
     expect(again.exitCode, log(again)).toBe(0);
     const lbContainer = () => docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${lb}`);
