@@ -408,6 +408,22 @@ export async function waitForUpdate(
   return { state: settled ?? 'timeout', message: escapeLog(last?.Message ?? ''), waitedMs: Date.now() - start };
 }
 
+/**
+ * Waits until every replica of a service runs its current spec, looking again on each event of
+ * its containers (start, health, exit); false when the deadline comes first.
+ */
+export async function untilReplicasRun(name: string, opts: { deadline: number; signal?: AbortSignal }): Promise<boolean> {
+  const done = await untilChanged(
+    ['type=container', `label=com.docker.swarm.service.name=${name}`],
+    async () => {
+      const svc = await inspectService(name);
+      return svc && (await runsSpec(svc)) ? true : undefined;
+    },
+    opts,
+  );
+  return done === true;
+}
+
 /** Every replica running the service's current spec (its image, digest included), none other. */
 async function runsSpec(svc: ServiceInspect): Promise<boolean> {
   const want = svc.Spec.Mode?.Replicated?.Replicas;

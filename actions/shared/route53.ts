@@ -98,10 +98,21 @@ export class Route53 {
 
   /** The health check made with this CallerReference, created with `config` if there is none. */
   async healthCheck(callerReference: string, config: Record<string, unknown>): Promise<{ id: string; created: boolean }> {
-    for await (const page of this.sdk.paginateListHealthChecks({ client: this.client }, {}))
-      for (const hc of page.HealthChecks ?? []) if (hc.CallerReference === callerReference) return { id: hc.Id!, created: false };
+    const known = (this.healthChecks ??= this.listHealthChecks());
+    const id = (await known).get(callerReference);
+    if (id) return { id, created: false };
     const res = await this.client.send(new this.sdk.CreateHealthCheckCommand({ CallerReference: callerReference, HealthCheckConfig: config as never }));
+    (await known).set(callerReference, res.HealthCheck!.Id!);
     return { id: res.HealthCheck!.Id!, created: true };
+  }
+
+  /** The account's health checks by CallerReference, listed once per run (every page). */
+  private healthChecks?: Promise<Map<string, string>>;
+
+  private async listHealthChecks(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for await (const page of this.sdk.paginateListHealthChecks({ client: this.client }, {})) for (const hc of page.HealthChecks ?? []) out.set(hc.CallerReference!, hc.Id!);
+    return out;
   }
 
   /** Healthy when every checker's latest observation reports success. */

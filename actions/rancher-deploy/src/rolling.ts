@@ -17,12 +17,13 @@ export async function rollingDeploy(t: DeployTarget, cfg: Config, report: Report
 
   const previous: string[] = [];
   for (const service of cfg.services) {
-    const s = await t.status(cfg.stack, service);
+    let s = await t.status(cfg.stack, service);
     if (!s) throw new StepFailure(`Service ${service} not found in the stack ${cfg.stack}`, 1);
     if (LEFTOVER_STATES.has(s.state)) {
       report.step(`${service} was left ${s.state} by an earlier run (leftovers: ${cfg.leftovers}): ${await t.settle(cfg.stack, service, cfg.leftovers, deadline())}`);
+      s = (await t.status(cfg.stack, service))!; // the image it settled on
     }
-    previous.push((await t.status(cfg.stack, service))!.image);
+    previous.push(s.image);
   }
   if (cfg.pull) {
     report.step(`Pulling ${cfg.image}`);

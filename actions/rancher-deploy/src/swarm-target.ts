@@ -6,7 +6,6 @@
 import * as core from '@actions/core';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   events,
   execInContainers,
@@ -21,8 +20,8 @@ import {
   updateServiceLabels,
   createSecret,
   waitForUpdate,
-  serviceTasks,
   SETTLED,
+  untilReplicasRun,
 } from '../../shared/docker';
 import { tempDir, type RunnerContext } from '../../shared/context';
 import { StepFailure } from '../../shared/action';
@@ -78,14 +77,8 @@ export class SwarmTarget implements DeployTarget {
 
   /** Every replica running (with a health check: healthy, swarm starts a task only then). */
   private async untilConverged(name: string, deadline: number): Promise<void> {
-    for (;;) {
-      const svc = await inspectService(name);
-      const want = svc?.Spec.Mode?.Replicated?.Replicas;
-      const running = (await serviceTasks(name)).filter((t) => t.DesiredState === 'Running' && t.CurrentState.startsWith('Running')).length;
-      if (want !== undefined && running === want) return;
-      if (Date.now() >= deadline) throw new StepFailure(`Service ${name}: ${running} of ${want ?? '?'} replicas running when the timeout ran out`, 1);
-      await sleep(1_000, undefined, { signal: this.signal });
-    }
+    if (!(await untilReplicasRun(name, { deadline, signal: this.signal })))
+      throw new StepFailure(`Service ${name}: not every replica was running when the timeout ran out`, 1);
   }
 
   async status(stack: string, service: string): Promise<ServiceStatus | undefined> {
