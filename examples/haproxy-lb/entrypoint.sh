@@ -25,6 +25,7 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
+    timeout check 2s
     retries 3
     option redispatch
     option http-server-close
@@ -53,7 +54,7 @@ CFG
 backend $name
     balance roundrobin
     option httpchk GET ${LB_HEALTH_PATH:-/health}
-    default-server check inter 500ms fall 2 rise 2 resolvers docker init-addr none
+    default-server check inter 1s fall 3 rise 2 resolvers docker init-addr none
     server-template s 10 $addr
 
 CFG
