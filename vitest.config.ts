@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 import { contractJson } from './scripts/contract.mjs';
 
 export default defineConfig({
+  logLevel: 'error', // Vite's warnings about the workflow parser's source maps
   plugins: [
     {
       name: 'action-contract',
@@ -18,5 +19,7 @@ export default defineConfig({
     fileParallelism: false,
     reporters: ['default'],
     setupFiles: ['test/support/setup.ts'],
+    // @actions/workflow-parser imports its JSON schema without an import attribute; Vite's transform supplies it.
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 });

@@ -113,22 +113,29 @@ export class Job {
 
   async run(action: string, opts: StepOptions = {}): Promise<StepResult> {
     const m = manifest(action);
-    return this.stage(action, m.runs.main, inputsFor(m, opts.with), {}, opts);
+    return this.stage(action, [path.join(ROOT, 'actions', action, m.runs.main)], inputsFor(m, opts.with), {}, opts);
+  }
+
+  /** A `run:` step: the script file run by the shell (`bash -e {0}` by default, as the runner does), with the same files and environment. */
+  async script(file: string, shell: [string, ...string[]] = ['bash', '-e'], opts: StepOptions & { cwd?: string } = {}): Promise<StepResult> {
+    const [program, ...args] = shell;
+    return this.stage('__run', [...args, file], {}, {}, opts, program);
   }
 
   /** The post stage, with STATE_* from the main stage's state file. */
   async post(action: string, main: StepResult, opts: StepOptions = {}): Promise<StepResult | undefined> {
     const m = manifest(action);
     if (!m.runs.post) return undefined;
-    return this.stage(action, m.runs.post, inputsFor(m, opts.with), main.state, opts);
+    return this.stage(action, [path.join(ROOT, 'actions', action, m.runs.post)], inputsFor(m, opts.with), main.state, opts);
   }
 
   private async stage(
     action: string,
-    entry: string,
+    argv: string[],
     inputs: Record<string, string>,
     state: Record<string, string>,
-    opts: StepOptions,
+    opts: StepOptions & { cwd?: string },
+    program = NODE24,
   ): Promise<StepResult> {
     const cmdDir = path.join(this.temp, '_runner_file_commands');
     fs.mkdirSync(cmdDir, { recursive: true });
@@ -177,8 +184,7 @@ export class Job {
     for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
     for (const [name, value] of Object.entries(state)) env[`STATE_${name}`] = value;
 
-    const actionDir = path.join(ROOT, 'actions', action);
-    const child = spawn(NODE24, [path.join(actionDir, entry)], { cwd: this.workspace, env, uid: this.uid, gid: this.gid });
+    const child = spawn(program, argv, { cwd: opts.cwd ?? this.workspace, env, uid: this.uid, gid: this.gid });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -186,7 +192,7 @@ export class Job {
     const timer = opts.signalAfterMs && setTimeout(() => child.kill(opts.signalAfterMs![0]), opts.signalAfterMs[1]);
     const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       child.on('close', (c, s) => resolve([c, s]));
-      child.on('error', (err) => reject(new Error(`${action}: could not start ${NODE24} as uid ${this.uid}: ${err.message}`))); // an unreadable checkout, say
+      child.on('error', (err) => reject(new Error(`${action}: could not start ${program} as uid ${this.uid}: ${err.message}`))); // an unreadable checkout, say
     });
     if (timer) clearTimeout(timer);
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Job, RUNNER_UID } from '../../scripts/harness';
-import { checkoutLikeActions } from '../support/checkout';
+import { checkoutLikeActions } from '../../scripts/checkout';
 
 const ID = ['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com'];
 const GID = Number(execFileSync('getent', ['group', 'docker'], { encoding: 'utf8' }).split(':')[2]);

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { RUNNER_UID } from '../../scripts/harness';
+import { RUNNER_UID } from './harness.ts';
 
 export interface CheckoutOptions {
   /** refs/heads/<branch> or refs/tags/<tag>, as GITHUB_REF. */

@@ -1,0 +1,312 @@
+/**
+ * The local workflow runner on small workflows of `run:` steps (a real bash, a real bare
+ * repository checked out as actions/checkout does): needs order, status functions, contexts,
+ * file commands between steps, inputs, secrets, environments, triggers, and refusals.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUNNER_UID } from '../../scripts/harness';
+import { filterPattern, matchesFilters, WorkflowRunner, type RunOptions } from '../../scripts/workflow-runner';
+
+let dir: string;
+let remote: string;
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-wf-'));
+  fs.chmodSync(dir, 0o755);
+  remote = path.join(dir, 'remote.git');
+  const work = path.join(dir, 'work');
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: work, stdio: 'pipe', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } });
+  execFileSync('git', ['init', '-q', '--bare', remote]);
+  fs.mkdirSync(work);
+  git('init', '-q', '-b', 'develop');
+  fs.writeFileSync(path.join(work, 'VERSION'), '1.2.3\n');
+  git('add', '.');
+  git('commit', '-q', '-m', 'one');
+  git('tag', 'v1.2.3');
+  git('push', '-q', remote, 'develop', 'v1.2.3');
+  execFileSync('chmod', ['-R', 'a+rX', dir]);
+  execFileSync('chown', ['-R', `${RUNNER_UID}`, remote]); // the remote's owner, not the runner's root
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+async function run(yaml: string, opts: Partial<RunOptions> = {}) {
+  const file = path.join(dir, `wf-${++n}.yml`);
+  fs.writeFileSync(file, yaml);
+  return new WorkflowRunner({ workflow: file, event: 'push', ref: 'refs/heads/develop', remote, dir: fs.mkdtempSync(path.join(dir, 'run-')), ...opts }).run();
+}
+
+describe('local workflow runner', () => {
+  it('runs jobs in needs order, carries GITHUB_OUTPUT, GITHUB_ENV and GITHUB_PATH between steps and job outputs to needs', async () => {
+    const wf = await run(`
+on: push
+env:
+  GREETING: hello
+jobs:
+  last:
+    needs: [first, second]
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "got $A and $B"
+        env:
+          A: \${{ needs.first.outputs.word }}
+          B: \${{ needs.second.outputs.word }}
+  second:
+    needs: first
+    runs-on: ubuntu-latest
+    outputs:
+      word: \${{ steps.w.outputs.word }}-\${{ env.FROM_ENV }}
+    steps:
+      - run: |
+          echo "FROM_ENV=carried" >> "$GITHUB_ENV"
+          mkdir -p "$RUNNER_TEMP/bin" && printf '#!/bin/sh\\necho tool-ran\\n' > "$RUNNER_TEMP/bin/mytool" && chmod +x "$RUNNER_TEMP/bin/mytool"
+          echo "$RUNNER_TEMP/bin" >> "$GITHUB_PATH"
+      - id: w
+        run: |
+          mytool
+          { echo 'word<<EOF'; echo "$FROM_ENV"; echo EOF; } >> "$GITHUB_OUTPUT"
+  first:
+    runs-on: ubuntu-latest
+    outputs:
+      word: \${{ steps.a.outputs.word }}
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683
+      - id: a
+        run: echo "word=$GREETING-$(cat VERSION)-$(git rev-parse --abbrev-ref HEAD)" >> "$GITHUB_OUTPUT"
+`);
+    expect(wf.result, wf.log).toBe('success');
+    expect(wf.jobs.map((j) => j.id)).toEqual(['first', 'second', 'last']);
+    expect(wf.jobs[0]!.outputs.word).toBe('hello-1.2.3-develop');
+    expect(wf.jobs[1]!.outputs.word).toBe('carried-carried');
+    expect(wf.log).toContain('[second] tool-ran');
+    expect(wf.log).toContain('[last] got hello-1.2.3-develop and carried-carried');
+  });
+
+  it('decides job and step if with success(), failure(), always() and cancelled(); continue-on-error keeps the job green', async () => {
+    const wf = await run(`
+on: push
+jobs:
+  broken:
+    runs-on: ubuntu-latest
+    steps:
+      - id: soft
+        continue-on-error: true
+        run: exit 3
+      - run: echo "soft was \${SOFT}"
+        env:
+          SOFT: \${{ steps.soft.outcome }}/\${{ steps.soft.conclusion }}
+      - run: exit 1
+      - run: echo never
+      - if: failure()
+        run: echo "cleanup after failure"
+      - if: always()
+        run: echo "always ran"
+  after:
+    needs: broken
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "after ran"
+  onfailure:
+    needs: broken
+    if: failure()
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "on failure ran \${RESULT}"
+        env:
+          RESULT: \${{ needs.broken.result }}
+  notcancelled:
+    needs: after
+    if: "!cancelled()"
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "not cancelled ran"
+`);
+    expect(wf.result).toBe('failure');
+    const byId = Object.fromEntries(wf.jobs.map((j) => [j.id, j]));
+    expect(byId.broken!.result).toBe('failure');
+    expect(byId.broken!.steps.map((s) => s.outcome)).toEqual(['failure', 'success', 'failure', 'skipped', 'success', 'success']);
+    expect(wf.log).toContain('soft was failure/success');
+    expect(wf.log).not.toContain('[broken] never');
+    expect(wf.log).toContain('cleanup after failure');
+    expect(byId.after!.result).toBe('skipped');
+    expect(byId.onfailure!.result).toBe('success');
+    expect(wf.log).toContain('on failure ran failure');
+    expect(byId.notcancelled!.result).toBe('success');
+  });
+
+  it('types workflow_dispatch inputs (booleans stay booleans in inputs, strings in github.event.inputs) and checks choices and required ones', async () => {
+    const yaml = `
+on:
+  workflow_dispatch:
+    inputs:
+      version: {type: string, required: true}
+      where: {type: choice, options: [integration, production], default: integration}
+      dry: {type: boolean, default: false}
+jobs:
+  show:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "v=$V where=$W dry=$D event=$E"
+        env:
+          V: \${{ inputs.version }}
+          W: \${{ inputs.where }}
+          D: \${{ inputs.dry == true }}
+          E: \${{ github.event.inputs.dry == 'true' }}
+`;
+    const wf = await run(yaml, { event: 'workflow_dispatch', inputs: { version: '1.0.0', dry: 'true' } });
+    expect(wf.log).toContain('v=1.0.0 where=integration dry=true event=true');
+    await expect(run(yaml, { event: 'workflow_dispatch', inputs: { where: 'production' } })).rejects.toThrow("Input 'version' is required");
+    await expect(run(yaml, { event: 'workflow_dispatch', inputs: { version: '1', where: 'staging' } })).rejects.toThrow("Input 'where' must be one of integration, production, not staging");
+    await expect(run(yaml, { event: 'workflow_dispatch', inputs: { version: '1', bogus: 'x' } })).rejects.toThrow("Input 'bogus': the workflow declares no such input");
+  });
+
+  it('gives a called workflow only the secrets it declares, and its outputs', async () => {
+    const yaml = `
+on:
+  workflow_call:
+    inputs:
+      n: {type: number, default: 2}
+    secrets:
+      TOKEN: {required: true}
+    outputs:
+      doubled:
+        value: \${{ jobs.calc.outputs.doubled }}
+jobs:
+  calc:
+    runs-on: ubuntu-latest
+    outputs:
+      doubled: \${{ steps.x.outputs.v }}
+    steps:
+      - id: x
+        run: echo "v=$((N * 2)) token-set=$T other=[$O]" | tee -a "$GITHUB_OUTPUT"
+        env:
+          N: \${{ inputs.n }}
+          T: \${{ secrets.TOKEN != '' }}
+          O: \${{ secrets.OTHER }}
+`;
+    const wf = await run(yaml, { event: 'workflow_call', inputs: { n: 21 }, secrets: { TOKEN: 'tok-value-1', OTHER: 'not-passed' } });
+    expect(wf.outputs.doubled).toMatch(/^42 token-set=true other=\[\]$/);
+    await expect(run(yaml, { event: 'workflow_call', secrets: {} })).rejects.toThrow('Secret TOKEN is required by the called workflow');
+  });
+
+  it('masks secrets and what steps mask in its log, and escapes control characters', async () => {
+    const wf = await run(
+      `
+on: push
+jobs:
+  leak:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo "the secret is $S"
+          echo "::add-mask::runtime-value-9"
+          echo "later: runtime-value-9"
+          printf 'a\\rb\\x1b[31m\\n'
+        env:
+          S: \${{ secrets.PASSWORD }}
+`,
+      { secrets: { PASSWORD: 'hunter2-secret' } },
+    );
+    expect(wf.log).toContain('the secret is ***');
+    expect(wf.log).toContain('later: ***');
+    expect(wf.log).not.toMatch(/hunter2-secret|runtime-value-9/);
+    expect(wf.log).not.toContain('\x1b');
+    expect(wf.log).toContain('a\\x0db\\x1b[31m');
+  });
+
+  it('runs an environment job only when approved, with the environment’s variables and secrets over the repository’s', async () => {
+    const yaml = `
+on: push
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    environment: production
+    steps:
+      - run: echo "stack=$STACK key-set=$K"
+        env:
+          STACK: \${{ vars.STACK }}
+          K: \${{ secrets.KEY != '' }}
+`;
+    const opts = { vars: { STACK: 'auth-int' }, environments: { production: { vars: { STACK: 'auth-prod' }, secrets: { KEY: 'prod-key-1' }, approval: true } } };
+    const refused = await run(yaml, opts);
+    expect(refused.result).toBe('failure');
+    expect(refused.jobs[0]!.reason).toBe("environment 'production' requires an approval that was not given (approve it: --approve production)");
+    expect(refused.jobs[0]!.steps).toEqual([]);
+    const approved = await run(yaml, { ...opts, approve: ['production'] });
+    expect(approved.result).toBe('success');
+    expect(approved.log).toContain('stack=auth-prod key-set=true');
+  });
+
+  it('follows push filters: tags v*.*.* and the default branch', async () => {
+    const yaml = `
+on:
+  push:
+    tags: ['v*.*.*']
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "tag $REF"
+        env:
+          REF: \${{ github.ref_name }}/\${{ github.ref_type }}
+`;
+    const tagged = await run(yaml, { ref: 'refs/tags/v1.2.3' });
+    expect(tagged.triggered).toBe(true);
+    expect(tagged.log).toContain('tag v1.2.3/tag');
+    expect((await run(yaml, { ref: 'refs/heads/develop' })).triggered).toBe(false);
+    const onDefault = `on:\n  push:\n    branches: [$default-branch]\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: 'true'\n`;
+    expect((await run(onDefault, { ref: 'refs/heads/develop' })).triggered).toBe(true);
+    expect((await run(onDefault, { ref: 'refs/tags/v1.2.3' })).triggered).toBe(false);
+  });
+
+  it.each([
+    ['strategy', "  strategy:\n      matrix:\n        include: [{a: 1}]\n", "job 'j': 'strategy' (matrix) is not supported by the local runner"],
+    ['services', '  services:\n      db:\n        image: mariadb:10.11\n', "job 'j': 'services' is not supported by the local runner"],
+    ['container', '  container: node:24\n', "job 'j': 'container' is not supported by the local runner"],
+  ])('refuses %s by name before any job runs', async (_name, extra, message) => {
+    const marker = path.join(dir, `ran-${_name}`);
+    const yaml = `on: push\njobs:\n  first:\n    runs-on: ubuntu-latest\n    steps:\n      - run: touch ${marker}\n  j:\n    runs-on: ubuntu-latest\n  ${extra}    steps:\n      - run: 'true'\n`;
+    await expect(run(yaml)).rejects.toThrow(message);
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+
+  it('refuses an action it cannot run, another shell and a reusable-workflow job, by name', async () => {
+    const job = (steps: string) => `on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n${steps}`;
+    await expect(run(job('      - uses: docker/login-action@v3\n'))).rejects.toThrow("step 1: uses: docker/login-action@v3 is not supported by the local runner");
+    await expect(run(job('      - run: Get-Date\n        shell: pwsh\n'))).rejects.toThrow("step 1: shell 'pwsh' is not supported by the local runner (bash, sh)");
+    await expect(run('on: push\njobs:\n  call:\n    uses: ./.github/workflows/other.yml\n')).rejects.toThrow(/calling a reusable workflow|other\.yml/);
+    await expect(run(job("      - run: echo \"$H\"\n        env:\n          H: ${{ hashFiles('**/package-lock.json') }}\n"))).rejects.toThrow('hashFiles() is not supported by the local runner');
+  });
+
+  it("maps a Drover action to its folder and runs its bundle (an input error fails the step, naming the input)", async () => {
+    const wf = await run(`
+on: push
+jobs:
+  dns:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: acme/drover/actions/dns-switch@v0
+        with:
+          zone: example.com
+          record: www.example.com
+          weights: blue=256
+`);
+    expect(wf.result).toBe('failure');
+    expect(wf.log).toMatch(/::error::Input 'weights' is invalid/);
+  });
+
+  it('matches filter patterns as GitHub documents them', () => {
+    expect(filterPattern('v*.*.*').test('v1.2.3')).toBe(true);
+    expect(filterPattern('v*.*.*').test('v1.2')).toBe(false);
+    expect(filterPattern('release/*').test('release/1.0')).toBe(true);
+    expect(filterPattern('release/*').test('release/a/b')).toBe(false);
+    expect(filterPattern('release/**').test('release/a/b')).toBe(true);
+    expect(filterPattern('v[12].[0-9]+.[0-9]+').test('v1.10.3')).toBe(true);
+    expect(matchesFilters('release/beta', ['release/**', '!release/**-alpha', '!release/beta'])).toBe(false);
+    expect(matchesFilters('release/1.0', ['release/**', '!release/**-alpha'])).toBe(true);
+  });
+});
