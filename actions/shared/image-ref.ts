@@ -24,3 +24,9 @@ export function parseImageRef(value: string): ImageRef | undefined {
   if (!m || m[1]!.length > 255) return undefined;
   return { repository: m[1]!, tag: m[2], digest: m[3] };
 }
+
+/** The registry host of a repository name, as docker decides it. */
+export function registryOf(repository: string): string {
+  const first = repository.split('/')[0]!;
+  return repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildSpec, imageRefs, ociLabels, planImage, type BuildSource } from '../../actions/push-image/src/plan';
-import { registryOf } from '../../actions/push-image/src/config';
+import { registryOf } from '../../actions/shared/image-ref';
 import type { TagOptions } from '../../actions/push-image/src/tags';
 import { bakeDefinition, classicBuildArgv } from '../../actions/shared/docker';
 

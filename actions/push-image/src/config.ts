@@ -3,7 +3,7 @@ import * as core from '@actions/core';
 import * as path from 'node:path';
 import contract from '../action.yml';
 import { InputError, Inputs, LABEL_KEY, insideRoot } from '../../shared/inputs';
-import { IMAGE_REF_ACCEPTED, IMAGE_REF_RE, REPOSITORY_RE, TAG_RE } from '../../shared/image-ref';
+import { IMAGE_REF_ACCEPTED, IMAGE_REF_RE, REPOSITORY_RE, TAG_RE, registryOf } from '../../shared/image-ref';
 import type { BuildSource } from './plan';
 import type { TagOptions } from './tags';
 
@@ -107,10 +107,4 @@ async function readRegistryAuth(input: Inputs, registryGiven: boolean): Promise<
       throw new InputError('registry-auth', text, `${REGISTRY_AUTH_ACCEPTED}; each entry needs all three`, true);
     return login;
   });
-}
-
-/** The registry host of a repository name, as docker decides it. */
-export function registryOf(repository: string): string {
-  const first = repository.split('/')[0]!;
-  return repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
 }

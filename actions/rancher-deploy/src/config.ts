@@ -2,7 +2,7 @@
 import * as core from '@actions/core';
 import * as fs from 'node:fs';
 import contract from '../action.yml';
-import { IMAGE_REF_ACCEPTED, IMAGE_REF_RE } from '../../shared/image-ref';
+import { IMAGE_REF_ACCEPTED, IMAGE_REF_RE, parseImageRef, registryOf } from '../../shared/image-ref';
 import { InputError, Inputs } from '../../shared/inputs';
 
 export type Target = 'rancher' | 'swarm';
@@ -49,6 +49,8 @@ export interface Config {
   verifyUrl: string;
   scaleDownAfterMs?: number;
   certificate?: Certificate;
+  /** Swarm: the registry of the image, logged in to for the deploy. */
+  registryLogin?: { registry: string; username: string; password: string };
   rancher?: RancherAccess;
   requestTimeoutMs: number;
   retries: number;
@@ -84,6 +86,7 @@ export function readConfig(root: string, input = new Inputs(contract), env: Node
   const verifyUrl = input.httpUrl('verify-url');
   const scaleDownAfterMs = input.raw('scale-down-after') ? secondsInput(input, 'scale-down-after', 0, 86_400) : undefined;
   const certificate = readCertificate(input, stack);
+  const registryLogin = readRegistryLogin(input, image);
 
   const timeoutMs = secondsInput(input, 'timeout', 1, 6 * 3600);
   const requestTimeoutMs = secondsInput(input, 'request-timeout', 1, 600);
@@ -111,6 +114,7 @@ export function readConfig(root: string, input = new Inputs(contract), env: Node
     verifyUrl,
     scaleDownAfterMs,
     certificate,
+    registryLogin: target === 'swarm' ? registryLogin : undefined, // Rancher pulls with its environment's registries
     rancher,
     requestTimeoutMs,
     retries,
@@ -137,6 +141,17 @@ function readCertificate(input: Inputs, stack: string): Certificate | undefined 
     key: normalizePem(key),
     httpsPort: input.integer('https-port', { min: 1, max: 65535 }),
   };
+}
+
+/** Both or neither. */
+function readRegistryLogin(input: Inputs, image: string): Config['registryLogin'] {
+  const password = input.string('registry-password', { secret: true });
+  const username = input.string('registry-username', { pattern: /^[^\s:]+$/, accepted: 'a registry user name without spaces or :' });
+  if (!password && !username) return undefined;
+  if (!username) throw new InputError('registry-username', '', 'the user of registry-password');
+  if (!password) throw new InputError('registry-password', '', 'the password or token of registry-username', true);
+  if (!image) throw new InputError('image', '', 'the image whose registry registry-username logs in to');
+  return { registry: registryOf(parseImageRef(image)!.repository), username, password };
 }
 
 function normalizePem(text: string): string {

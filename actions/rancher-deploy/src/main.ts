@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { loadState, runAction, saveState } from '../../shared/action';
 import { readContext } from '../../shared/context';
+import { login, logout } from '../../shared/registry';
 import { readConfig, type Config } from './config';
 import { Report, type Outcome } from './report';
 import { IN_FLIGHT, type DeployTarget } from './target';
@@ -16,9 +17,16 @@ async function connectTo(cfg: Config, signal?: AbortSignal): Promise<DeployTarge
   return new SwarmTarget(readContext(), cfg.rollout, signal);
 }
 
+const LOGOUT = 'logout';
+
 async function main(signal: AbortSignal): Promise<void> {
   const cfg = readConfig(readContext().workspace);
   const target = await connectTo(cfg, signal);
+  if (cfg.registryLogin) {
+    const { registry, username, password } = cfg.registryLogin;
+    saveState(LOGOUT, registry);
+    await login(registry, username, password, { retries: cfg.retries, timeoutMs: cfg.requestTimeoutMs, signal });
+  }
   const report = new Report();
   let outcome: Outcome | undefined;
   try {
@@ -43,7 +51,15 @@ async function run(t: DeployTarget, cfg: Config, report: Report, signal: AbortSi
 /** A cancelled deploy: services still mid-upgrade go back to the old version, never stay half-way. */
 async function post(): Promise<void> {
   const inFlight = loadState<{ stack: string; services: string[] } | null>(IN_FLIGHT);
-  if (!inFlight) return;
+  const registry = loadState<string>(LOGOUT);
+  try {
+    if (inFlight) await rollBackInFlight(inFlight);
+  } finally {
+    if (registry) await logout(registry);
+  }
+}
+
+async function rollBackInFlight(inFlight: { stack: string; services: string[] }): Promise<void> {
   const cfg = readConfig(readContext().workspace);
   const target = await connectTo(cfg);
   await target.connect();

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { hashPassword, validate, ValidationError, type UserStore } from "./users.js";
+import pkg from "../package.json" with { type: "json" };
 
 const MAX_BODY = 16 * 1024;
 
@@ -23,6 +24,9 @@ export function createApp(store: UserStore): Server {
       if (url.pathname === "/health" && req.method === "GET") {
         await store.ping();
         return send(200, "OK");
+      }
+      if (url.pathname === "/version" && req.method === "GET") {
+        return send(200, pkg.version);
       }
       if (url.pathname === "/user" && req.method === "PUT") {
         const form = await readForm(req);
