@@ -1,48 +1,73 @@
-// The pipeline demo: build, package, integration-test, push; the stages that exist so far, run on examples/auth-service through the
-// runner harness exactly as a workflow would run them. Run with `npm run demo`.
-import { Job, testbedEnv } from './harness.ts';
+// The pipeline demo, the suite's main job: the template workflows run by the local workflow runner
+// on examples/auth-service in a local bare repository, against the test bed (registry, swarm,
+// HAProxy, moto's Route53). A push to develop (develop.yml), release 1.1.0 cut with git-flow.yml,
+// its tag through release.yml (blue-green in production, DNS cut-over), and deploy.yml rolling
+// integration back to the develop build. Prints each job as it ends and the report's path.
+// Run with `npm run demo` (which sets up the test bed first).
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { PipelineBed, jobLine } from './pipeline.ts';
+import type { RunOptions, WorkflowRun } from './workflow-runner.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
-const testbed = testbedEnv();
-const image = `${testbed.REGISTRY}/acme/auth-service`;
-const job = new Job();
-fs.cpSync(path.join(root, 'examples/auth-service'), job.workspace, {
-  recursive: true,
-  filter: (p) => !/[\\/](node_modules|build|dist)([\\/]|$)/.test(path.relative(root, p)),
-});
-job.chown(job.workspace);
+const started = Date.now();
+const stages: { name: string; ms: number; run?: WorkflowRun }[] = [];
+const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-demo-'));
+const report = path.join(reportDir, 'report.md');
+const bed = new PipelineBed();
+const say = (line: string) => console.log(line);
 
-function show(stage: string, step: { exitCode: number | null; outputs: Record<string, string>; errors: string[] }) {
-  console.log(`\n== ${stage}: exit ${step.exitCode}`);
-  for (const [k, v] of Object.entries(step.outputs)) if (k !== 'metadata') console.log(`   ${k} = ${v.replace(/\n/g, ', ')}`);
-  for (const e of step.errors) console.log(`   error: ${e}`);
-  if (step.exitCode !== 0) process.exit(step.exitCode ?? 1);
+async function stage<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  say(`\n== ${name}`);
+  try {
+    return await fn();
+  } finally {
+    stages.push({ name, ms: Date.now() - t0 });
+  }
 }
 
+async function workflow(name: string, file: string, event: RunOptions['event'], ref: string, extra: Partial<RunOptions> = {}): Promise<WorkflowRun> {
+  const wf = await stage(name, () => bed.run(file, event, ref, { ...extra, onJob: (j) => say(`   ${jobLine(j)}`) }));
+  stages.at(-1)!.run = wf;
+  if (wf.result !== 'success') {
+    say(wf.log.split('\n').slice(-40).join('\n'));
+    throw new Error(`${file} ended ${wf.result}; its log: ${path.join(wf.dir, 'log.txt')}`);
+  }
+  return wf;
+}
+
+function writeReport(): void {
+  const total = Date.now() - started;
+  const lines = ['# Drover pipeline demo', '', `Wall time ${(total / 1000).toFixed(1)} s.`, '', '| stage | time | share |', '|---|---:|---:|'];
+  for (const s of stages) lines.push(`| ${s.name} | ${(s.ms / 1000).toFixed(1)} s | ${((100 * s.ms) / total).toFixed(1)} % |`);
+  for (const s of stages.filter((x) => x.run)) {
+    lines.push('', `## ${s.name}`, '', '| job | result | time |', '|---|---|---:|');
+    for (const j of s.run!.jobs) lines.push(`| ${j.id}${j.environment ? ` (${j.environment})` : ''} | ${j.result} | ${(j.ms / 1000).toFixed(1)} s |`);
+    for (const j of s.run!.jobs.filter((x) => x.summary.trim())) lines.push('', `### ${j.id}`, '', j.summary.trim());
+  }
+  fs.writeFileSync(report, `${lines.join('\n')}\n`);
+}
+
+let failed = false;
 try {
-  const build = await job.run('setup-builder', {
-    with: { dockerfile: 'builder/Dockerfile', image: 'auth-builder:demo', 'ca-bundle': '/etc/ssl/certs/ca-certificates.crt' },
-  });
-  show('setup-builder (compile, format check, unit tests, bundle)', build);
-  console.log(`   artifact: dist/auth-service.cjs, ${fs.statSync(path.join(job.workspace, 'dist/auth-service.cjs')).size} bytes`);
-
-  const pkg = await job.run('push-image', { with: { images: image, push: 'false' } });
-  show('push-image (package the artifact, no push)', pkg);
-
-  const itest = await job.run('compose-itest', {
-    with: { env: `AUTH_IMAGE=${image}:develop`, 'rewrite-ports': 'true', checks: 'itest/checks.yml' },
-  });
-  show('compose-itest (auth-service with MariaDB, the e-book check)', itest);
-  for (const line of itest.stdout.split('\n').filter((l) => /^(PASS|FAIL) /.test(l))) console.log(`   ${line}`);
-
-  const published = await job.run('push-image', {
-    with: { images: image, build: 'false', 'source-image': `${image}:develop`, username: testbed.REGISTRY_USER!, password: testbed.REGISTRY_PASSWORD! },
-  });
-  show('push-image (push develop and develop-<run>)', published);
-  const logout = await job.post('push-image', published);
-  console.log(`   post: ${logout?.stdout.split('\n').find((l) => l.startsWith('Logged out')) ?? 'no logout'}`);
+  await stage('set-up: repository, load balancers, Route53', () => bed.start((l) => say(`   ${l}`)));
+  await workflow('develop.yml: a push to develop', 'develop.yml', 'push', 'refs/heads/develop');
+  say(`   integration answers /version: ${await bed.get(`${bed.endpoints.integration}/version`)}`);
+  await workflow('git-flow.yml: release 1.1.0', 'git-flow.yml', 'workflow_dispatch', 'refs/heads/develop', { inputs: { operation: 'release', version: '1.1.0' } });
+  const release = await workflow('release.yml: the tag v1.1.0', 'release.yml', 'push', 'refs/tags/v1.1.0');
+  say(`   production answers /version: ${await bed.get(`${bed.endpoints.production}/version`)} (active stack ${release.jobs.find((j) => j.id === 'production')?.outputs['active-stack']})`);
+  say(`   ${bed.record} weights: ${JSON.stringify(await bed.weights())}`);
+  await workflow('deploy.yml: roll integration back to develop-1', 'deploy.yml', 'workflow_dispatch', 'refs/heads/develop', { inputs: { version: 'develop-1', environment: 'integration' } });
+  say(`   integration answers /version: ${await bed.get(`${bed.endpoints.integration}/version`)}`);
+} catch (err) {
+  failed = true;
+  console.error(`\nThe demo failed: ${(err as Error).message}`);
 } finally {
-  job.cleanup();
+  await stage('clean-up', async () => bed.cleanup());
+  writeReport();
+  say(`\nWall time ${((Date.now() - started) / 1000).toFixed(1)} s; each stage's share:`);
+  for (const s of stages) say(`   ${s.name}: ${(s.ms / 1000).toFixed(1)} s, ${((100 * s.ms) / (Date.now() - started)).toFixed(1)} %`);
+  say(`Report: ${report}`);
 }
+process.exit(failed ? 1 : 0);

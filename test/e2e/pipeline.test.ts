@@ -1,0 +1,103 @@
+/**
+ * The template workflows, run end to end by the local workflow runner against the test bed:
+ * develop.yml for a push to develop, git-flow.yml cutting release 1.1.0, release.yml for its tag
+ * (integration, then production blue-green behind an approval, then the DNS cut-over on moto),
+ * and deploy.yml rolling integration back to the develop build. The repository is
+ * examples/auth-service in a bare repository, checked out as actions/checkout does.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PipelineBed } from '../../scripts/pipeline';
+import type { WorkflowRun } from '../../scripts/workflow-runner';
+import { visibleText } from '../support/secrets';
+
+const bed = new PipelineBed();
+const runs: WorkflowRun[] = [];
+let developImage = '';
+
+beforeAll(() => bed.start(), 300_000);
+afterAll(() => bed.cleanup(), 300_000);
+
+async function run(...args: Parameters<PipelineBed['run']>): Promise<WorkflowRun> {
+  const wf = await bed.run(...args);
+  runs.push(wf);
+  return wf;
+}
+
+/** The end of the log, for a failed assertion's message. */
+const tail = (wf: WorkflowRun) => wf.log.split('\n').slice(-60).join('\n');
+const job = (wf: WorkflowRun, id: string) => wf.jobs.find((j) => j.id === id)!;
+const step = (wf: WorkflowRun, jobId: string, id: string) => job(wf, jobId).steps.find((s) => s.id === id)!;
+
+describe('the pipeline templates, run by the local workflow runner', () => {
+  it('develop.yml: a push to develop is built, tested on its own image, pushed as develop and develop-1, and rolled out to integration', async () => {
+    const wf = await run('develop.yml', 'push', 'refs/heads/develop');
+    expect(wf.result, tail(wf)).toBe('success');
+    expect(wf.jobs.map((j) => `${j.id}:${j.result}`)).toEqual(['pipeline:success', 'deploy:success']);
+    const pushed = step(wf, 'pipeline', 'push').outputs;
+    expect(pushed.tags!.split('\n')).toEqual(expect.arrayContaining([`${bed.image}:develop`, `${bed.image}:develop-1`]));
+    developImage = `${bed.image}@${pushed.digest}`;
+    expect(job(wf, 'pipeline').outputs.image).toBe(developImage);
+    const packaged = step(wf, 'pipeline', 'package').outputs.image!;
+    expect(packaged).toMatch(new RegExp(`^${bed.image.replace(/[.]/g, '\\.')}:`));
+    // compose-itest tested that very image
+    expect(job(wf, 'pipeline').steps.find((s) => s.name === 'Integration tests')!.with!.env).toBe(`AUTH_IMAGE=${packaged}`);
+    expect(wf.log).toContain('PASS the service is healthy: GET /health -> 200');
+    expect(wf.log).toMatch(/\[pipeline\] Logged out of /); // push-image's post step
+    expect(await bed.get(`${bed.endpoints.integration}/version`)).toBe('1.0.0');
+    expect(bed.serviceImage(bed.stacks.integration)).toBe(developImage);
+  }, 900_000);
+
+  it('git-flow.yml: release 1.1.0 is merged, tagged v1.1.0 and pushed', async () => {
+    const wf = await run('git-flow.yml', 'workflow_dispatch', 'refs/heads/develop', { inputs: { operation: 'release', version: '1.1.0' } });
+    expect(wf.result, tail(wf)).toBe('success');
+    expect(wf.jobs.map((j) => `${j.id}:${j.result}`)).toEqual(['start:skipped', 'finish:success']);
+    expect(step(wf, 'finish', 'flow').with!['github-release']).toBe('false'); // GIT_FLOW_GITHUB_RELEASE: no GitHub API here
+    expect(bed.git('tag', '--list')).toMatch(/^v1\.1\.0$/m);
+    const pkg = bed.git('show', 'master:package.json');
+    expect(JSON.parse(pkg).version).toBe('1.1.0');
+  }, 300_000);
+
+  it('release.yml for v1.1.0: the same chain, integration, production blue-green once approved, then the DNS cut over to the new stack', async () => {
+    const wf = await run('release.yml', 'push', 'refs/tags/v1.1.0');
+    expect(wf.result, tail(wf)).toBe('success');
+    expect(wf.jobs.map((j) => `${j.id}:${j.result}`)).toEqual(['pipeline:success', 'integration:success', 'production:success', 'dns:success']);
+    expect(step(wf, 'pipeline', 'push').outputs.tags!.split('\n')).toEqual(
+      expect.arrayContaining(['v1.1.0', '1.1.0', '1.1', '1', 'latest'].map((t) => `${bed.image}:${t}`)),
+    );
+    const active = job(wf, 'production').outputs['active-stack']!;
+    expect([`${bed.stacks.production}-blue`, `${bed.stacks.production}-green`]).toContain(active);
+    expect(await bed.get(`${bed.endpoints.production}/version`)).toBe('1.1.0');
+    expect(await bed.get(`${bed.endpoints.integration}/version`)).toBe('1.1.0');
+    const weights = await bed.weights();
+    expect(weights[active]).toBe(100);
+    expect(Object.values(weights).sort()).toEqual([0, 100]);
+  }, 900_000);
+
+  it('deploy.yml refuses a version that is not one before anything else', async () => {
+    const wf = await run('deploy.yml', 'workflow_dispatch', 'refs/heads/develop', { inputs: { version: '1.0;id', environment: 'integration' } });
+    expect(wf.result).toBe('failure');
+    expect(job(wf, 'deploy').steps.map((s) => s.outcome)).toEqual(['failure', 'skipped', 'skipped']);
+    expect(wf.log).toContain("::error title=version::'version' must be v1.2.3, 1.2.3 or develop-<run>");
+    expect(bed.serviceImage(bed.stacks.integration)).not.toContain('1.0;id');
+  }, 120_000);
+
+  it('deploy.yml rolls integration back to the develop build: the previous build answers', async () => {
+    const wf = await run('deploy.yml', 'workflow_dispatch', 'refs/heads/develop', { inputs: { version: 'develop-1', environment: 'integration' } });
+    expect(wf.result, tail(wf)).toBe('success');
+    expect(await bed.get(`${bed.endpoints.integration}/version`)).toBe('1.0.0');
+    expect(bed.serviceImage(bed.stacks.integration)).toMatch(new RegExp(`^${bed.image.replace(/[.]/g, '\\.')}:develop-1(@sha256:[0-9a-f]{64})?$`));
+    expect(await bed.get(`${bed.endpoints.production}/version`)).toBe('1.1.0'); // production untouched
+  }, 600_000);
+
+  it('no secret reaches a log, summary, output or state of any run', () => {
+    const secrets = Object.values(bed.options().secrets!);
+    expect(runs.length).toBe(5);
+    for (const wf of runs) {
+      const text = [wf.log, ...wf.jobs.flatMap((j) => [j.summary, JSON.stringify(j.outputs), ...j.steps.map((s) => (s.step ? visibleText(s.step) : ''))])].join('\n');
+      for (const s of secrets) expect(text).not.toContain(s);
+      expect(fs.readFileSync(path.join(wf.dir, 'log.txt'), 'utf8')).toBe(`${wf.log}\n`);
+    }
+  });
+});
