@@ -350,6 +350,9 @@ describe('rancher-deploy: bad inputs fail in one line naming the input, before a
     ['a certificate that is not PEM', { certificate: 'not a certificate', 'certificate-key': KEY }, /^Input 'certificate' is invalid: "not a certificate"; expected a PEM certificate/],
     ['a key that is not PEM (masked)', { certificate: CERT, 'certificate-key': 'secret-not-pem' }, /^Input 'certificate-key' is invalid: \*\*\*; expected a PEM private key/],
     ['a verify URL that is not http(s)', { strategy: 'blue-green', 'lb-service': 'auth-lb/lb', 'verify-url': 'file:///etc/passwd' }, /^Input 'verify-url' is invalid/],
+    ['a registry password without its user (masked)', { 'registry-password': 'registry-secret-1' }, /^Input 'registry-username' is invalid: ""; expected the user of registry-password$/],
+    ['a registry user without its password', { 'registry-username': 'deployer' }, /^Input 'registry-password' is invalid: \*\*\*; expected the password or token of registry-username$/],
+    ['a registry user with a space', { 'registry-username': 'de ployer', 'registry-password': 'registry-secret-1' }, /^Input 'registry-username' is invalid: "de ployer"; expected a registry user name/],
   ];
   for (const [name, inputs, error] of cases)
     it(name, async () => {
@@ -365,7 +368,7 @@ describe('rancher-deploy: bad inputs fail in one line naming the input, before a
 describe('rancher-deploy on the Rancher 1.x simulator (test double): secrets', () => {
   it("no run's logs, outputs, state or summary hold a secret key or the certificate key (the ::add-mask:: commands aside)", () => {
     expect(steps.length).toBeGreaterThan(20);
-    const secrets = [...new RancherSimulator().keys.map((k) => k.secret), KEY_BODY];
+    const secrets = [...new RancherSimulator().keys.map((k) => k.secret), KEY_BODY, 'registry-secret-1'];
     for (const step of steps) {
       const all = visibleText(step);
       for (const secret of secrets) expect(all.includes(secret), 'a secret in a step').toBe(false);
