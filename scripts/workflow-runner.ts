@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { registerHooks } from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { checkoutLikeActions } from './checkout.ts';
@@ -284,7 +285,7 @@ export class WorkflowRunner {
   constructor(opts: RunOptions) {
     this.opts = opts;
     this.raw = parseYaml(fs.readFileSync(opts.workflow, 'utf8')) as RawWorkflow;
-    this.dir = opts.dir ?? fs.mkdtempSync(path.join(process.env.RUNNER_TEMP ?? '/tmp', 'drover-run-'));
+    this.dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'drover-run-'));
     fs.mkdirSync(path.join(this.dir, 'artifacts'), { recursive: true });
     for (const s of Object.values(opts.secrets ?? {})) this.mask(s);
     for (const env of Object.values(opts.environments ?? {})) for (const s of Object.values(env.secrets ?? {})) this.mask(s);
@@ -312,6 +313,7 @@ export class WorkflowRunner {
       this.opts.event === 'push' ? pushTriggers(on, this.opts.ref, defaultBranch) : Boolean(on && this.opts.event in on);
     if (!triggered) return { triggered, result: 'skipped', jobs: [], outputs: {}, ms: 0, log: '', dir: this.dir };
     const inputs = this.inputs(on);
+    this.secretsFor(on); // a called workflow's required secrets, before any job
     this.sha = execFileSync('git', ['-c', `safe.directory=${this.opts.remote}`, '--git-dir', this.opts.remote, 'rev-parse', `${this.opts.ref}^{commit}`], { encoding: 'utf8' }).trim();
 
     const jobs = template.jobs as unknown as JobToken[];
@@ -579,7 +581,8 @@ export class WorkflowRunner {
         if (!truthy(evaluate(postIf.replace(/^\$\{\{\s*|\s*\}\}$/g, ''), ctx, { success: jobStatus === 'success', failure: jobStatus === 'failure', cancelled: false }))) continue;
         const t0 = Date.now();
         const result = (await runner.post(post.action, post.main, { with: post.with, env: post.env }))!;
-        for (const line of `${result.stdout}${result.stderr}`.split(/\r\n|\r|\n/)) if (line) this.log(`[${id}] ${line}`);
+        for (const m of result.masks) this.mask(m);
+        for (const line of `${result.stdout}${result.stderr}`.split(/\r\n|\r|\n/)) if (line && !line.startsWith('::add-mask::')) this.log(`[${id}] ${line}`);
         summary += result.summary;
         const ok = result.exitCode === 0;
         if (!ok) jobStatus = 'failure';
