@@ -86,6 +86,34 @@ jobs:
     expect(wf.log).toContain('[last] got hello-1.2.3-develop and carried-carried');
   });
 
+  it('passes artifacts between jobs with upload-artifact and download-artifact, done locally', async () => {
+    const wf = await run(`
+on: push
+jobs:
+  make:
+    runs-on: ubuntu-latest
+    steps:
+      - run: mkdir -p out && echo "built at run $RUN" > out/result.txt
+        env:
+          RUN: \${{ github.run_number }}
+      - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
+        with:
+          name: result
+          path: out
+  use:
+    needs: make
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0
+        with:
+          name: result
+          path: got
+      - run: cat got/out/result.txt
+`, { runNumber: 7 });
+    expect(wf.result, wf.log).toBe('success');
+    expect(wf.log).toContain('[use] built at run 7');
+  });
+
   it('decides job and step if with success(), failure(), always() and cancelled(); continue-on-error keeps the job green', async () => {
     const wf = await run(`
 on: push
