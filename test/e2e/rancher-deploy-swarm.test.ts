@@ -220,7 +220,7 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
 
   it('switches to green with zero failed requests, and rollback switches back with zero', async () => {
     const [step, load] = await underLoad(url, () => deploy({ ...bg, image: V2, 'verify-url': '' }));
-    console.log(`blue-green switch: ${load.total} requests in ${load.seconds.toFixed(1)} s, ${load.failed} failed`);
+    console.log(`blue-green switch: ${load.total} requests in ${load.seconds.toFixed(1)} s, ${load.failed} failed${load.failedBetween ? ` between ${load.failedBetween.join(' s and ')} s` : ''}`);
     expect(step.exitCode, log(step)).toBe(0);
     expect(step.outputs).toMatchObject({ 'active-stack': `${BG}-green`, 'standby-stack': `${BG}-blue`, 'previous-image': V1, image: V2 });
     expect(load.rps).toBeGreaterThanOrEqual(50);

@@ -10,8 +10,10 @@ export interface LoadResult {
   failed: number;
   seconds: number;
   rps: number;
-  /** Up to 10 examples of failures, with their time since the start. */
+  /** Up to 10 examples of failures, with their time since the start and the start of the answer. */
   samples: string[];
+  /** The first and the last failure, in seconds since the start. */
+  failedBetween?: [number, number];
   statuses: Record<string, number>;
 }
 
@@ -20,6 +22,7 @@ export class Load {
   private failed = 0;
   private inFlight = 0;
   private readonly samples: string[] = [];
+  private failedBetween?: [number, number];
   private readonly statuses: Record<string, number> = {};
   private readonly started = Date.now();
   private timer?: NodeJS.Timeout;
@@ -36,18 +39,25 @@ export class Load {
   private fire(): void {
     this.inFlight++;
     const at = Date.now() - this.started;
-    const done = (status: string, ok: boolean) => {
+    const done = (status: string, ok: boolean, body = '') => {
       this.total++;
       this.statuses[status] = (this.statuses[status] ?? 0) + 1;
       if (!ok) {
         this.failed++;
-        if (this.samples.length < 10) this.samples.push(`${(at / 1000).toFixed(1)} s: ${status}`);
+        const s = at / 1000;
+        this.failedBetween = [this.failedBetween?.[0] ?? s, s];
+        // eslint-disable-next-line no-control-regex
+        if (this.samples.length < 10) this.samples.push(`${s.toFixed(1)} s: ${status}${body ? ` ${JSON.stringify(body.replace(/[\x00-\x1f]+/g, ' ').slice(0, 60))}` : ''}`);
       }
       if (--this.inFlight === 0) this.drained?.();
     };
     const req = http.get(this.url, { agent: false, timeout: this.timeoutMs }, (res) => {
-      res.resume();
-      res.on('end', () => done(String(res.statusCode), res.statusCode! >= 200 && res.statusCode! < 300));
+      let body = '';
+      res.on('data', (d: Buffer) => (body.length < 200 ? (body += d.toString()) : undefined));
+      res.on('end', () => {
+        const ok = res.statusCode! >= 200 && res.statusCode! < 300;
+        done(String(res.statusCode), ok, ok ? '' : body);
+      });
       res.on('error', (e) => done(e.message, false));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -59,7 +69,7 @@ export class Load {
     clearInterval(this.timer);
     const seconds = (Date.now() - this.started) / 1000;
     if (this.inFlight) await new Promise<void>((r) => (this.drained = r));
-    return { total: this.total, failed: this.failed, seconds, rps: this.total / seconds, samples: this.samples, statuses: this.statuses };
+    return { total: this.total, failed: this.failed, seconds, rps: this.total / seconds, samples: this.samples, failedBetween: this.failedBetween, statuses: this.statuses };
   }
 }
 
