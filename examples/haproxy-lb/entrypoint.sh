@@ -30,17 +30,20 @@ defaults
     option redispatch
     option http-server-close
 
+# Docker's DNS answers late while the daemon is busy (creating the other stack, say): a failed
+# or late answer keeps the servers of the last good one, and only a real change of the task list
+# (a new answer, or the name gone) changes them, within a second.
 resolvers docker
     nameserver dns 127.0.0.11:53
     resolve_retries 3
-    timeout resolve 500ms
-    timeout retry 500ms
+    timeout resolve 1s
+    timeout retry 1s
     hold valid 1s
-    hold other 1s
-    hold refused 1s
     hold nx 1s
-    hold timeout 1s
     hold obsolete 1s
+    hold other 30s
+    hold refused 30s
+    hold timeout 30s
 
 frontend web
     bind :${LB_PORT:-80}

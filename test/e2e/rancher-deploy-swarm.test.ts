@@ -224,7 +224,7 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
     expect(step.exitCode, log(step)).toBe(0);
     expect(step.outputs).toMatchObject({ 'active-stack': `${BG}-green`, 'standby-stack': `${BG}-blue`, 'previous-image': V1, image: V2 });
     expect(load.rps).toBeGreaterThanOrEqual(50);
-    expect(load.failed, load.samples.join('; ')).toBe(0);
+    expect(load.failed, `${load.samples.join('; ')}\nthe deploy:\n${log(step)}`).toBe(0);
     expect(activeBackend()).toBe(`${BG}-green`);
     expect(docker('service', 'inspect', lb, '--format', '{{index .Spec.Labels "io.drover.active"}}')).toBe(`${BG}-green`);
     expect(docker('service', 'inspect', `${BG}-blue_auth-service`, '--format', '{{.Spec.Mode.Replicated.Replicas}}')).toBe('3'); // the old stack stays for an instant rollback
