@@ -104,7 +104,9 @@ export class Job {
 
   /** Gives a path (recursively) to the runner user, as a checkout by the runner would be. */
   chown(p: string): void {
-    if (this.uid !== 0) execFileSync('chown', ['-R', `${this.uid}:${this.gid}`, p]);
+    if (this.uid === 0) return;
+    fs.lchownSync(p, this.uid, this.gid);
+    if (fs.lstatSync(p).isDirectory()) for (const e of fs.readdirSync(p)) this.chown(path.join(p, e));
   }
 
   cleanup(): void {
