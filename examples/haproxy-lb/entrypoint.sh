@@ -30,16 +30,18 @@ defaults
     option redispatch
     option http-server-close
 
-# Docker's DNS answers late while the daemon is busy (creating the other stack, say): a failed
-# or late answer keeps the servers of the last good one, and only a real change of the task list
-# (a new answer, or the name gone) changes them, within a second.
+# Docker's embedded DNS answers NXDOMAIN for a running service for a moment (seen while the
+# daemon starts the other stack's tasks), or late: such an answer keeps the servers of the last
+# good one for 30 s instead of taking the serving backend out ("DNS NX status", then 503 "No
+# server is available"). A task that leaves the answer (a rolling update removed it) leaves the
+# backend within a second: its address no longer answers at all, so requests would wait on it.
 resolvers docker
     nameserver dns 127.0.0.11:53
     resolve_retries 3
     timeout resolve 1s
     timeout retry 1s
     hold valid 1s
-    hold nx 1s
+    hold nx 30s
     hold obsolete 1s
     hold other 30s
     hold refused 30s

@@ -12,7 +12,7 @@ export interface LoadResult {
   rps: number;
   /** Up to 10 examples of failures, with their time since the start and the start of the answer. */
   samples: string[];
-  /** The first and the last failure, in seconds since the start. */
+  /** When the first and the last failed request were sent, in seconds since the start. */
   failedBetween?: [number, number];
   statuses: Record<string, number>;
 }
@@ -45,7 +45,7 @@ export class Load {
       if (!ok) {
         this.failed++;
         const s = at / 1000;
-        this.failedBetween = [this.failedBetween?.[0] ?? s, s];
+        this.failedBetween = [Math.min(this.failedBetween?.[0] ?? s, s), Math.max(this.failedBetween?.[1] ?? s, s)];
         // eslint-disable-next-line no-control-regex
         if (this.samples.length < 10) this.samples.push(`${s.toFixed(1)} s: ${status}${body ? ` ${JSON.stringify(body.replace(/[\x00-\x1f]+/g, ' ').slice(0, 60))}` : ''}`);
       }
