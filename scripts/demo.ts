@@ -7,8 +7,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PipelineBed, jobLine } from './pipeline.ts';
-import type { RunOptions, WorkflowRun } from './workflow-runner.ts';
+import { PipelineBed } from './pipeline.ts';
+import { jobLine, type RunOptions, type WorkflowRun } from './workflow-runner.ts';
 
 const started = Date.now();
 const stages: { name: string; ms: number; run?: WorkflowRun }[] = [];

@@ -50,8 +50,13 @@ export function testbedEnv(): Record<string, string> {
   return parseKeyValueFile(fs.readFileSync(file, 'utf8'));
 }
 
+const manifests = new Map<string, ActionManifest>();
+
+/** An action's action.yml, read once. */
 export function manifest(action: string): ActionManifest {
-  return parseYaml(fs.readFileSync(path.join(ROOT, 'actions', action, 'action.yml'), 'utf8')) as ActionManifest;
+  let m = manifests.get(action);
+  if (!m) manifests.set(action, (m = parseYaml(fs.readFileSync(path.join(ROOT, 'actions', action, 'action.yml'), 'utf8')) as ActionManifest));
+  return m;
 }
 
 /** Every declared input, as the runner exports it: `with:` values over defaults, '' for the rest (expressions are not evaluated). */

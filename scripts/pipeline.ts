@@ -6,14 +6,15 @@
  * stack, and the template workflows run by the local workflow runner with the repository
  * variables, secrets and environments a real repository would have.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { ROOT, RUNNER_UID, testbedEnv } from './harness.ts';
-import { WorkflowRunner, type JobRun, type RunOptions, type WorkflowRun } from './workflow-runner.ts';
+import { deployLoadBalancer } from './load-balancer.ts';
+import { startMoto } from './local-servers.ts';
+import { WorkflowRunner, type RunOptions, type WorkflowRun } from './workflow-runner.ts';
 
 const GIT_ENV = { GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@example.com', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@example.com' };
 
@@ -37,7 +38,9 @@ export class PipelineBed {
   readonly record = `auth-${this.id}.example.com`;
   readonly endpoints: Endpoints = { integration: `http://127.0.0.1:${this.ports.integration}`, production: `http://127.0.0.1:${this.ports.production}` };
   private readonly dockerConfig = path.join(this.dir, 'docker');
-  private moto?: ChildProcess;
+  private moto?: { url: string; stop: () => void };
+  private client?: Route53Client;
+  private zoneId = '';
   route53 = '';
   private runNumber = 0;
 
@@ -90,36 +93,25 @@ export class PipelineBed {
   }
 
   private deployLb(stack: string, published: number, backends: string): void {
-    execFileSync('docker', ['--config', this.dockerConfig, 'stack', 'deploy', '--with-registry-auth', '-c', path.join(ROOT, 'examples/auth-service/swarm/lb.yml'), stack], {
-      env: { ...process.env, LB_IMAGE: this.lbImage, LB_BACKENDS: backends, LB_PUBLISHED: String(published), LB_NETWORK: this.network },
-      stdio: 'ignore',
-    });
+    deployLoadBalancer(stack, { dockerConfig: this.dockerConfig, image: this.lbImage, network: this.network, published, backends });
   }
 
   private async startMoto(): Promise<void> {
-    const s = http.createServer().listen(0, '127.0.0.1');
-    await new Promise((r) => s.once('listening', r));
-    const port = (s.address() as AddressInfo).port;
-    await new Promise((r) => s.close(r));
-    this.moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    this.route53 = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100 && !(await fetch(this.route53).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 200));
-    const { Route53Client, CreateHostedZoneCommand, ChangeResourceRecordSetsCommand } = await import('@aws-sdk/client-route-53');
-    const client = new Route53Client({ region: 'us-east-1', endpoint: this.route53, credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' } });
-    const zone = await client.send(new CreateHostedZoneCommand({ Name: this.zone, CallerReference: `drover-pipeline-${this.id}` }));
+    this.moto = await startMoto();
+    this.route53 = this.moto.url;
+    this.client = new Route53Client({ region: 'us-east-1', endpoint: this.route53, credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' } });
+    const zone = await this.client.send(new CreateHostedZoneCommand({ Name: this.zone, CallerReference: `drover-pipeline-${this.id}` }));
+    this.zoneId = zone.HostedZone!.Id!;
     const record = (color: string, weight: number) => ({
       Action: 'UPSERT' as const,
       ResourceRecordSet: { Name: `${this.record}.`, Type: 'A' as const, SetIdentifier: `${this.stacks.production}-${color}`, Weight: weight, TTL: 60, ResourceRecords: [{ Value: '127.0.0.1' }] },
     });
-    await client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zone.HostedZone!.Id!, ChangeBatch: { Changes: [record('blue', 0), record('green', 100)] } }));
+    await this.client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: this.zoneId, ChangeBatch: { Changes: [record('blue', 0), record('green', 100)] } }));
   }
 
   /** The weights of the production record, by set identifier. */
   async weights(): Promise<Record<string, number>> {
-    const { Route53Client, ListHostedZonesByNameCommand, ListResourceRecordSetsCommand } = await import('@aws-sdk/client-route-53');
-    const client = new Route53Client({ region: 'us-east-1', endpoint: this.route53, credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' } });
-    const zones = await client.send(new ListHostedZonesByNameCommand({ DNSName: this.zone }));
-    const sets = await client.send(new ListResourceRecordSetsCommand({ HostedZoneId: zones.HostedZones![0]!.Id! }));
+    const sets = await this.client!.send(new ListResourceRecordSetsCommand({ HostedZoneId: this.zoneId }));
     return Object.fromEntries((sets.ResourceRecordSets ?? []).filter((r) => r.Name === `${this.record}.`).map((r) => [r.SetIdentifier!, r.Weight!]));
   }
 
@@ -188,7 +180,7 @@ export class PipelineBed {
   }
 
   cleanup(): void {
-    this.moto?.kill();
+    this.moto?.stop();
     const attempt = (...args: string[]) => {
       try {
         return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -207,10 +199,4 @@ export class PipelineBed {
     attempt('rmi', '-f', this.lbImage, `auth-builder:pipeline-${this.id}`, ...images);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-/** One line per job: result, time, and the environment it ran in. */
-export function jobLine(job: JobRun): string {
-  const env = job.environment ? ` (${job.environment})` : '';
-  return `${job.id}${env}: ${job.result} in ${(job.ms / 1000).toFixed(1)} s${job.reason ? `: ${job.reason}` : ''}`;
 }

@@ -5,8 +5,7 @@
 // A secret's value is read from this process's environment variable of the same name, never from
 // the command line. Prints each job as it ends; exits 1 unless the run succeeded.
 import { parseArgs } from 'node:util';
-import { jobLine } from './pipeline.ts';
-import { WorkflowRunner, type EnvironmentSettings, type RunOptions } from './workflow-runner.ts';
+import { WorkflowRunner, jobLine, type EnvironmentSettings, type RunOptions } from './workflow-runner.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

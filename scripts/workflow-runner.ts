@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { checkoutLikeActions } from './checkout.ts';
-import { Job, manifest, type StepResult } from './harness.ts';
+import { Job, ROOT, manifest, type StepResult } from './harness.ts';
 import type { FunctionDefinition } from '@actions/expressions/funcs/info';
 import type { data as Data } from '@actions/expressions';
 
@@ -267,14 +267,20 @@ interface RawWorkflow {
 const LOCAL_ACTIONS = ['actions/checkout', 'actions/upload-artifact', 'actions/download-artifact'];
 const SHELLS: Record<string, [string, ...string[]]> = { '': ['bash', '-e'], bash: ['bash', '--noprofile', '--norc', '-e', '-o', 'pipefail'], sh: ['sh', '-e'] };
 
-/** The control characters escaped, so a line cannot turn into something else where it is shown. */
+/**
+ * The control characters escaped, so a line cannot turn into something else where it is shown.
+ * Unlike the toolkit's escapeLog, ESC too: this log is a file people open in a terminal.
+ */
 function escapeLine(line: string): string {
   // eslint-disable-next-line no-control-regex
   return line.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 export class WorkflowRunner {
+  /** The workflow file's text, its YAML (for what the converted template drops) and its events. */
+  private readonly source: string;
   private readonly raw: RawWorkflow;
+  private readonly on: Record<string, unknown> | undefined;
   private readonly opts: RunOptions;
   private readonly masks = new Set<string>();
   private readonly logLines: string[] = [];
@@ -284,7 +290,9 @@ export class WorkflowRunner {
 
   constructor(opts: RunOptions) {
     this.opts = opts;
-    this.raw = parseYaml(fs.readFileSync(opts.workflow, 'utf8')) as RawWorkflow;
+    this.source = fs.readFileSync(opts.workflow, 'utf8');
+    this.raw = parseYaml(this.source) as RawWorkflow;
+    this.on = eventsOf(this.raw.on);
     this.dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'drover-run-'));
     fs.mkdirSync(path.join(this.dir, 'artifacts'), { recursive: true });
     for (const s of Object.values(opts.secrets ?? {})) this.mask(s);
@@ -303,11 +311,17 @@ export class WorkflowRunner {
     this.opts.onLog?.(text);
   }
 
+  /** A step's output in the log: what it masked first, then its lines (the mask commands aside). */
+  private logStep(job: string, result: StepResult): void {
+    for (const m of result.masks) this.mask(m);
+    for (const line of `${result.stdout}${result.stderr}`.split(/\r\n|\r|\n/)) if (line && !line.startsWith('::add-mask::')) this.log(`[${job}] ${line}`);
+  }
+
   /** Parses, checks what it supports, then runs the jobs. */
   async run(): Promise<WorkflowRun> {
     const started = Date.now();
     const template = await this.load();
-    const on = this.events();
+    const on = this.on;
     const defaultBranch = this.opts.defaultBranch ?? 'develop';
     const triggered =
       this.opts.event === 'push' ? pushTriggers(on, this.opts.ref, defaultBranch) : Boolean(on && this.opts.event in on);
@@ -337,7 +351,7 @@ export class WorkflowRunner {
 
   private async load(): Promise<{ jobs: unknown[]; env: Token; concurrency: Token; events: Record<string, unknown> }> {
     const name = path.basename(this.opts.workflow);
-    const parsed = parseWorkflow({ name, content: fs.readFileSync(this.opts.workflow, 'utf8') }, new NoOperationTraceWriter());
+    const parsed = parseWorkflow({ name, content: this.source }, new NoOperationTraceWriter());
     const errors = parsed.context.errors.getErrors();
     if (errors.length || !parsed.value) throw new Error(`${name}: ${errors.map((e) => e.message).join('; ') || 'not a workflow'}`);
     const template = await convertWorkflowTemplate(parsed.context, parsed.value);
@@ -346,19 +360,12 @@ export class WorkflowRunner {
     return template as unknown as { jobs: unknown[]; env: Token; concurrency: Token; events: Record<string, unknown> };
   }
 
-  private events(): Record<string, unknown> | undefined {
-    const on = this.raw.on;
-    if (typeof on === 'string') return { [on]: {} };
-    if (Array.isArray(on)) return Object.fromEntries(on.map((e) => [e, {}]));
-    return on && Object.fromEntries(Object.entries(on).map(([k, v]) => [k, v ?? {}]));
-  }
-
   /** Everything the runner cannot do, named, before any job runs. */
   private refuseUnsupported(jobs: JobToken[]): void {
     const where = (job: string) => `${path.basename(this.opts.workflow)}: job '${job}'`;
     const actionsRepo = this.opts.actionsRepo ?? 'acme/drover';
     for (const f of UNSUPPORTED_FUNCTIONS)
-      if (new RegExp(`\\b${f}\\s*\\(`).test(fs.readFileSync(this.opts.workflow, 'utf8'))) throw new UnsupportedError(`${path.basename(this.opts.workflow)}: ${f}() is not supported by the local runner`);
+      if (new RegExp(`\\b${f}\\s*\\(`).test(this.source)) throw new UnsupportedError(`${path.basename(this.opts.workflow)}: ${f}() is not supported by the local runner`);
     for (const job of jobs) {
       const id = String(job.id.value);
       if (job.type === 'reusableWorkflowJob') throw new UnsupportedError(`${where(id)}: calling a reusable workflow (jobs.<id>.uses) is not supported by the local runner`);
@@ -457,7 +464,7 @@ export class WorkflowRunner {
       failure: needResults.some((r) => r === 'failure'),
       cancelled: needResults.some((r) => r === 'cancelled'),
     };
-    const on = this.events();
+    const on = this.on;
     const base: Contexts = { github: this.github(inputs, id, ''), inputs, vars: { ...(this.opts.vars ?? {}) }, needs: needsCtx };
     const name = job.name ? asString(tokenValue(job.name, base)) : id;
     const skipped = (reason?: string): JobRun => ({ id, name, result: 'skipped', ms: 0, outputs: {}, steps: [], summary: '', reason });
@@ -554,8 +561,7 @@ export class WorkflowRunner {
           failed = true;
         }
         if (result) {
-          for (const m of result.masks) this.mask(m);
-          for (const line of `${result.stdout}${result.stderr}`.split(/\r\n|\r|\n/)) if (line && !line.startsWith('::add-mask::')) this.log(`[${id}] ${line}`);
+          this.logStep(id, result);
           failed = result.exitCode !== 0;
           Object.assign(env, result.env);
           for (const [file, text] of Object.entries(result.files)) if (file.startsWith('add_path_')) extraPath.unshift(...text.split('\n').filter(Boolean).reverse());
@@ -581,8 +587,7 @@ export class WorkflowRunner {
         if (!truthy(evaluate(postIf.replace(/^\$\{\{\s*|\s*\}\}$/g, ''), ctx, { success: jobStatus === 'success', failure: jobStatus === 'failure', cancelled: false }))) continue;
         const t0 = Date.now();
         const result = (await runner.post(post.action, post.main, { with: post.with, env: post.env }))!;
-        for (const m of result.masks) this.mask(m);
-        for (const line of `${result.stdout}${result.stderr}`.split(/\r\n|\r|\n/)) if (line && !line.startsWith('::add-mask::')) this.log(`[${id}] ${line}`);
+        this.logStep(id, result);
         summary += result.summary;
         const ok = result.exitCode === 0;
         if (!ok) jobStatus = 'failure';
@@ -699,7 +704,20 @@ function actionFolder(uses: string, actionsRepo: string): string | undefined {
 }
 
 function manifestPath(action: string): string {
-  return path.join(import.meta.dirname, '..', 'actions', action, 'action.yml');
+  return path.join(ROOT, 'actions', action, 'action.yml');
+}
+
+/** One line per job: result, time, and the environment it ran in. */
+export function jobLine(job: JobRun): string {
+  const env = job.environment ? ` (${job.environment})` : '';
+  return `${job.id}${env}: ${job.result} in ${(job.ms / 1000).toFixed(1)} s${job.reason ? `: ${job.reason}` : ''}`;
+}
+
+/** `on:` as a map of events, whichever of its three forms the file uses. */
+function eventsOf(on: RawWorkflow['on']): Record<string, unknown> | undefined {
+  if (typeof on === 'string') return { [on]: {} };
+  if (Array.isArray(on)) return Object.fromEntries(on.map((e) => [e, {}]));
+  return on && Object.fromEntries(Object.entries(on).map(([k, v]) => [k, v ?? {}]));
 }
 
 /** Jobs in an order where each comes after its needs; a cycle or an unknown need is an error. */

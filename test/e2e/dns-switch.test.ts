@@ -3,33 +3,26 @@
  * gates against real HTTP servers on loopback. Throttling, PENDING changes and a rejected batch
  * come from test/support/route53-faults.ts (TEST DOUBLE: fault injection in front of moto).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChangeResourceRecordSetsCommand, CreateHealthCheckCommand, CreateHostedZoneCommand, ListHealthChecksCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { visibleText } from '../support/secrets';
 import { Job, type StepResult } from '../../scripts/harness';
+import { startMoto } from '../../scripts/local-servers';
 import { Route53Faults } from '../support/route53-faults';
 
 const SECRET = 'aws-secret-key-do-not-log-0123456789';
 const TOKEN = 'aws-session-token-do-not-log-9876543210';
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIDROVERTEST', AWS_SECRET_ACCESS_KEY: SECRET, AWS_SESSION_TOKEN: TOKEN };
 
-let moto: ChildProcess;
+let moto: { url: string; stop: () => void } | undefined;
 let faults: Route53Faults;
 let client: Route53Client;
 let zoneId = '';
 const job = new Job();
 const steps: StepResult[] = [];
 
-async function freePort(): Promise<number> {
-  const s = http.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function run(inputs: Record<string, string>): Promise<StepResult> {
   const step = await job.run('dns-switch', { with: { zone: 'example.com', endpoint: faults.url, 'poll-interval': '1', ...inputs }, env: CREDENTIALS });
@@ -73,13 +66,8 @@ async function gateServer(statuses: number[]): Promise<{ url: string; close: () 
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  const upstream = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(upstream).then(() => true, () => false)) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  moto = await startMoto();
+  const upstream = moto.url;
   faults = new Route53Faults(upstream);
   await faults.start();
   client = new Route53Client({ region: 'us-east-1', endpoint: upstream, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
@@ -97,7 +85,7 @@ beforeEach(() => {
 
 afterAll(async () => {
   await faults?.stop();
-  moto?.kill();
+  moto?.stop();
   job.cleanup();
 });
 

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { visibleText } from '../support/secrets';
 import { Job, ROOT, type StepResult } from '../../scripts/harness';
+import { deployLoadBalancer } from '../../scripts/load-balancer';
 import { Load, untilServing, type LoadResult } from '../support/load';
 import { copyExample, docker } from '../support/testbed';
 
@@ -40,15 +41,7 @@ function build(tag: string, dockerfile: string): void {
 }
 
 function deployLb(stack: string, published: number, backends: string, httpsPort?: number): void {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-lb-'));
-  let file = fs.readFileSync(path.join(ROOT, 'examples/auth-service/swarm/lb.yml'), 'utf8');
-  if (httpsPort) file = file.replace('        mode: host\n', `        mode: host\n      - target: 9001\n        published: ${httpsPort}\n        mode: host\n`);
-  fs.writeFileSync(path.join(dir, 'lb.yml'), file);
-  execFileSync('docker', ['--config', path.join(job.home, '.docker'), 'stack', 'deploy', '--with-registry-auth', '-c', path.join(dir, 'lb.yml'), stack], {
-    env: { ...process.env, LB_IMAGE, LB_BACKENDS: backends, LB_PUBLISHED: String(published), LB_NETWORK: NETWORK },
-    stdio: 'ignore',
-  });
-  fs.rmSync(dir, { recursive: true, force: true });
+  deployLoadBalancer(stack, { dockerConfig: path.join(job.home, '.docker'), image: LB_IMAGE, network: NETWORK, published, backends, httpsPort });
   stacks.push(stack);
 }
 

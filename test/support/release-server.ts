@@ -8,7 +8,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { freePort } from '../../scripts/local-servers';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -57,14 +58,6 @@ export interface ForwardProxy {
   /** The hosts and ports the proxy connected to, from its log. */
   connections(): string[];
   close(): void;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createNetServer().listen(0, '127.0.0.1');
-  await new Promise((r) => probe.once('listening', r));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((r) => probe.close(r));
-  return port;
 }
 
 /** tinyproxy on loopback (installed by scripts/testbed/setup.sh), logging every connection. */
