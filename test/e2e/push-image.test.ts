@@ -113,12 +113,11 @@ describe('push-image', () => {
 
   it('fails at once on a wrong password, without retrying, and never shows it', async () => {
     const wrong = `wrong-${PASSWORD.slice(0, 6)}-password`;
-    const started = Date.now();
     const step = await job.run('push-image', { with: { images: repo, build: 'false', 'source-image': `${repo}:develop`, username: USER, password: wrong }, env });
     expect(step.exitCode).toBe(1);
     expect(step.errors[0]).toMatch(/Login to 127\.0\.0\.1:\d+ as drover was refused: .*401 Unauthorized.*check the username and password/);
     expect(step.stdout).not.toContain('retrying');
-    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(step.stdout).not.toMatch(/attempt \d of/);
     const log = step.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
     expect(log).not.toContain(wrong);
   });
@@ -141,13 +140,12 @@ describe('push-image', () => {
     }
   });
 
-  it('gives up on a registry that is down within a bounded time', async () => {
-    const started = Date.now();
+  it('gives up on a registry that is down after its retries', async () => {
     const step = await job.run('push-image', { with: { images: '127.0.0.1:9/e2e/down', build: 'false', 'source-image': `${repo}:develop`, retries: '2' }, env });
     expect(step.exitCode).toBe(1);
     expect(step.errors[0]).toMatch(/Push of 127\.0\.0\.1:9\/e2e\/down:develop(-17)? failed: .*connection refused/);
-    expect(step.stdout).toMatch(/attempt 2 of 3/);
-    expect(Date.now() - started).toBeLessThan(60_000);
+    // each tag's push: attempts 1 and 2 retried, the third the step's error; no fourth
+    expect(new Set(step.stdout.match(/failed \(attempt \d of \d\)/g))).toEqual(new Set(['failed (attempt 1 of 3)', 'failed (attempt 2 of 3)']));
   });
 
   describe('bad inputs fail before anything is built', () => {

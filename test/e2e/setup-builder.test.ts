@@ -39,7 +39,7 @@ describe('setup-builder', () => {
     expect(step.summary).toContain(tag);
     expect(fs.statSync(path.join(job.workspace, 'dist/auth-service.cjs')).size).toBeGreaterThan(1000);
     expect(filesNotOwnedBy(job.workspace, RUNNER_UID)).toEqual([]);
-    expect(docker('ps', '-aq', '--filter', 'label=io.drover.action=setup-builder')).toBe('');
+    expect(docker('ps', '-aq', '--filter', 'label=io.drover.action=setup-builder', '--filter', `name=drover-builder-${job.runId}-`)).toBe('');
   });
 
   it('reuses the builder while its Dockerfile is unchanged, and rebuilds it once after a change', async () => {
@@ -141,7 +141,7 @@ describe('setup-builder', () => {
       expect(step.errors).toHaveLength(1);
       expect(step.errors[0]).toMatch(new RegExp(`^Input '${name}' is invalid: .*; expected .+$`));
       expect(step.errors[0]).not.toContain('\n');
-      expect(containersCreatedSince(since)).toEqual([]);
+      expect(containersCreatedSince(since, job)).toEqual([]);
     });
   });
 });

@@ -21,10 +21,20 @@ export function copyExample(name: string, dir: string): void {
   });
 }
 
-/** Containers created since `since` (a docker timestamp), from the daemon's event log. */
-export function containersCreatedSince(since: string): string[] {
-  const out = docker('events', '--since', since, '--until', new Date().toISOString(), '--filter', 'type=container', '--filter', 'event=create', '--format', '{{.Actor.Attributes.name}}');
-  return out.split('\n').filter(Boolean);
+/**
+ * Containers a job's steps created since `since` (a docker timestamp), from the daemon's event log:
+ * those whose name or labels hold the job's run id or its folder (the actions name their builder
+ * containers and Compose projects after the run id, and Compose labels each container with its
+ * working folder), so that the containers of test files running beside it do not count.
+ */
+export function containersCreatedSince(since: string, job: { runId: string; dir: string }): string[] {
+  const out = docker('events', '--since', since, '--until', new Date().toISOString(), '--filter', 'type=container', '--filter', 'event=create', '--format', '{{json .Actor.Attributes}}');
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, string>)
+    .filter((attrs) => Object.values(attrs).some((v) => v.includes(job.runId) || v.includes(job.dir)))
+    .map((attrs) => attrs.name ?? '?');
 }
 
 /** Files under dir not owned by uid. */
