@@ -3,10 +3,16 @@
  * OIDC web identity as aws-actions/configure-aws-credentials sets it, profiles, instance roles).
  * The SDK is loaded on the first connect, after the inputs are validated. Retries are the SDK's
  * own strategy (standard mode: throttling, including PriorRequestNotComplete, 5xx and connection
- * errors, with backoff), configured with the number of attempts; the SDK's waiter reads a
- * change until it is INSYNC. ListResourceRecordSets has no paginator in the SDK: it is paged here.
+ * errors, with backoff), configured with the number of attempts. Every failure names the
+ * operation, the endpoint, the HTTP status and the AWS error code, with the server's text escaped
+ * for the log. What real Route 53 does that an emulator does not show is handled here: names come
+ * back with `\ooo` escapes (`*` as `\052`), several zones can share a name, a health check's
+ * status follows the 18 % rule, and a deleted check's CallerReference stays taken for days.
  */
 import type { Route53Client } from '@aws-sdk/client-route-53';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { escapeLog } from './exec';
 
 export interface Route53Options {
   endpoint?: string;
@@ -20,59 +26,111 @@ interface RecordSetLike {
   SetIdentifier?: string;
 }
 
-/** The messages of the SDK's errors are the service's: they name the error code too. */
-export function awsMessage(err: unknown): string {
-  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  return `${e.name ?? 'Error'}: ${e.message ?? String(err)}`;
+type Sdk = typeof import('@aws-sdk/client-route-53');
+
+/** The CallerReference of every health check this action makes starts so. */
+export const HEALTH_CHECK_PREFIX = 'drover-';
+
+/** Route 53's own endpoint, where no other is given. */
+export const ROUTE53_ENDPOINT = 'https://route53.amazonaws.com';
+
+/** A failed request: the operation, where it went, and what came back. */
+export class Route53Error extends Error {
+  constructor(
+    readonly operation: string,
+    readonly status: number | undefined,
+    readonly code: string,
+    detail: string,
+    endpoint: string,
+  ) {
+    super(`Route 53 ${operation} at ${endpoint} failed: ${status ? `HTTP ${status}` : 'no HTTP answer'}, ${escapeLog(code)}: ${escapeLog(detail)}`);
+  }
+}
+
+/**
+ * A DNS name in one normal form: `\ooo` escapes decoded (Route 53 lists `*` as `\052`), lower case,
+ * one final dot.
+ */
+export function normalName(name: string): string {
+  const decoded = name.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+  return `${decoded.toLowerCase().replace(/\.$/, '')}.`;
+}
+
+/**
+ * Route 53's rule: a health check is healthy when more than 18 % of its checkers report it
+ * healthy (Developer Guide, "How Amazon Route 53 determines whether a health check is healthy").
+ */
+export function healthyByShare(reports: readonly string[]): { healthy: boolean; detail: string } {
+  const ok = reports.filter((s) => s.startsWith('Success')).length;
+  const healthy = reports.length > 0 && ok / reports.length > 0.18;
+  const failing = reports.find((s) => !s.startsWith('Success'));
+  return { healthy, detail: `${ok} of ${reports.length} checkers report success${failing ? `; one reports ${failing}` : ''}` };
 }
 
 export class Route53 {
   private constructor(
     private readonly client: Route53Client,
-    private readonly sdk: typeof import('@aws-sdk/client-route-53'),
+    private readonly sdk: Sdk,
+    readonly endpoint: string,
   ) {}
 
   static async connect(opts: Route53Options): Promise<Route53> {
     const sdk = await import('@aws-sdk/client-route-53');
     const client = new sdk.Route53Client({ region: opts.region, maxAttempts: opts.maxAttempts, retryMode: 'standard', ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) });
-    return new Route53(client, sdk);
+    return new Route53(client, sdk, opts.endpoint || ROUTE53_ENDPOINT);
   }
 
-  /** The hosted zone's id and name, from either. */
-  async zone(zone: string): Promise<{ id: string; name: string }> {
-    if (/^Z[A-Z0-9]+$/.test(zone)) {
-      const res = await this.client.send(new this.sdk.GetHostedZoneCommand({ Id: zone }));
-      return { id: zone, name: res.HostedZone!.Name! };
+  /** One request, its failure as a Route53Error (after the SDK's own retries). */
+  private async send<T>(operation: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (err) {
+      const e = err as { name?: string; Code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.name === 'AbortError') throw err;
+      throw new Route53Error(operation, e.$metadata?.httpStatusCode, e.Code ?? e.name ?? 'Error', e.message ?? String(err), this.endpoint);
     }
-    const wanted = `${zone.toLowerCase().replace(/\.$/, '')}.`;
-    const res = await this.client.send(new this.sdk.ListHostedZonesByNameCommand({ DNSName: wanted, MaxItems: 10 }));
-    const found = (res.HostedZones ?? []).filter((z) => z.Name?.toLowerCase() === wanted && !z.Config?.PrivateZone);
-    const match = found[0] ?? (res.HostedZones ?? []).find((z) => z.Name?.toLowerCase() === wanted);
-    if (!match) throw new Error(`Input 'zone': no hosted zone named ${wanted} that these credentials see`);
-    return { id: match.Id!.replace(/^\/hostedzone\//, ''), name: match.Name! };
+  }
+
+  /** The hosted zone's id and name, from either; a name several zones share must be given as an id. */
+  async zone(zone: string): Promise<{ id: string; name: string }> {
+    if (/^[A-Z0-9]{1,32}$/.test(zone)) {
+      const res = await this.send('GetHostedZone', () => this.client.send(new this.sdk.GetHostedZoneCommand({ Id: zone })));
+      return { id: zone, name: normalName(res.HostedZone!.Name!) };
+    }
+    const wanted = normalName(zone);
+    const res = await this.send('ListHostedZonesByName', () => this.client.send(new this.sdk.ListHostedZonesByNameCommand({ DNSName: wanted, MaxItems: 100 })));
+    const found = (res.HostedZones ?? []).filter((z) => normalName(z.Name ?? '') === wanted);
+    const id = (z: (typeof found)[number]) => z.Id!.replace(/^\/hostedzone\//, '');
+    if (!found.length) throw new Error(`Input 'zone': no hosted zone named ${escapeLog(wanted)} that these credentials see`);
+    if (found.length > 1)
+      throw new Error(`Input 'zone': ${found.length} hosted zones are named ${escapeLog(wanted)} (${found.map((z) => `${escapeLog(id(z))}, ${z.Config?.PrivateZone ? 'private' : 'public'}`).join('; ')}); give the id of the one to change`);
+    return { id: id(found[0]!), name: wanted };
   }
 
   /**
-   * Every record set of one name and type, paged by hand (StartRecordName/Type/Identifier). A page
-   * that does not move on (an emulator that ignores StartRecordIdentifier) ends the loop.
+   * Every record set of one name and type, paged by hand (StartRecordName/Type/Identifier), with
+   * names in normal form. A page that does not move on (an emulator that ignores
+   * StartRecordIdentifier) ends the loop.
    */
   async group<T extends RecordSetLike>(zoneId: string, name: string, type: string): Promise<T[]> {
     const out: T[] = [];
     const seen = new Set<string>();
+    const wanted = normalName(name);
     type Start = { StartRecordName: string; StartRecordType: string; StartRecordIdentifier?: string };
     let start: Start | undefined = { StartRecordName: name, StartRecordType: type };
     while (start) {
-      const res: import('@aws-sdk/client-route-53').ListResourceRecordSetsCommandOutput = await this.client.send(
-        new this.sdk.ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: 300, ...start } as never),
+      const res: import('@aws-sdk/client-route-53').ListResourceRecordSetsCommandOutput = await this.send(
+        'ListResourceRecordSets',
+        () => this.client.send(new this.sdk.ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: 300, ...start } as never)),
       );
       let left = false;
       for (const r of (res.ResourceRecordSets ?? []) as T[]) {
-        if (r.Name?.toLowerCase() !== name.toLowerCase() || r.Type !== type) {
+        if (normalName(r.Name ?? '') !== wanted || r.Type !== type) {
           left = true;
           break;
         }
         const key = `${r.SetIdentifier ?? ''}`;
-        if (!seen.has(key)) out.push(r);
+        if (!seen.has(key)) out.push({ ...r, Name: wanted });
         seen.add(key);
       }
       const next: Start | undefined = res.IsTruncated && !left ? { StartRecordName: res.NextRecordName!, StartRecordType: res.NextRecordType!, StartRecordIdentifier: res.NextRecordIdentifier } : undefined;
@@ -83,43 +141,93 @@ export class Route53 {
 
   /** One atomic change batch; its change id. */
   async change(zoneId: string, changes: readonly object[], comment: string): Promise<string> {
-    const res = await this.client.send(new this.sdk.ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Comment: comment, Changes: changes as never } }));
+    const res = await this.send(
+      'ChangeResourceRecordSets',
+      () => this.client.send(new this.sdk.ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Comment: comment, Changes: changes as never } })),
+    );
     return res.ChangeInfo!.Id!.replace(/^\/change\//, '');
   }
 
-  /** Until Route53 reports the change INSYNC, reading it every `pollSeconds`; throws after `timeoutSeconds`. */
+  /**
+   * Until Route53 reports the change INSYNC, reading it every `pollSeconds`; throws after
+   * `timeoutSeconds`. Not the SDK's waiter: it retries on any error until its maximum wait, so a
+   * missing GetChange permission would wait the whole timeout; here a refusal fails at once (the
+   * SDK's retry strategy still retries throttling and 5xx).
+   */
   async waitInSync(changeId: string, pollSeconds: number, timeoutSeconds: number, signal?: AbortSignal): Promise<void> {
-    const result = await this.sdk.waitUntilResourceRecordSetsChanged(
-      { client: this.client, minDelay: pollSeconds, maxDelay: pollSeconds, maxWaitTime: Math.max(timeoutSeconds, pollSeconds + 1), abortSignal: signal as never },
-      { Id: changeId },
-    );
-    if (result.state !== 'SUCCESS') throw new Error(`Route53 change ${changeId} was not INSYNC within ${timeoutSeconds} s (${result.state})`);
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+      const res = await this.send('GetChange', () => this.client.send(new this.sdk.GetChangeCommand({ Id: changeId })));
+      const status = res.ChangeInfo?.Status ?? '';
+      if (status === 'INSYNC') return;
+      if (Date.now() + pollSeconds * 1000 > deadline) throw new Error(`Route 53 change ${changeId} was not INSYNC within ${timeoutSeconds} s (${escapeLog(status)})`);
+      await sleep(pollSeconds * 1000, undefined, { signal });
+    }
   }
 
-  /** The health check made with this CallerReference, created with `config` if there is none. */
-  async healthCheck(callerReference: string, config: Record<string, unknown>): Promise<{ id: string; created: boolean }> {
-    const known = (this.healthChecks ??= this.listHealthChecks());
-    const id = (await known).get(callerReference);
+  /** The health check made for this configuration (CallerReference `drover-<config hash>-…`), if there is one. */
+  async findHealthCheck(configHash: string): Promise<string | undefined> {
+    return (await (this.healthChecks ??= this.listHealthChecks())).get(configHash);
+  }
+
+  /**
+   * The health check made for this configuration, created if there is none. A deleted check's
+   * CallerReference stays taken for days (HealthCheckAlreadyExists), so each creation salts its
+   * reference, and the check is found again by the reference's prefix. A created check is tagged
+   * with its record and configuration.
+   */
+  async healthCheck(configHash: string, config: Record<string, unknown>, name: string): Promise<{ id: string; created: boolean }> {
+    const known = await (this.healthChecks ??= this.listHealthChecks());
+    const id = known.get(configHash);
     if (id) return { id, created: false };
-    const res = await this.client.send(new this.sdk.CreateHealthCheckCommand({ CallerReference: callerReference, HealthCheckConfig: config as never }));
-    (await known).set(callerReference, res.HealthCheck!.Id!);
-    return { id: res.HealthCheck!.Id!, created: true };
+    let created: import('@aws-sdk/client-route-53').CreateHealthCheckResponse | undefined;
+    for (let attempt = 1; !created; attempt++)
+      try {
+        const reference = `${HEALTH_CHECK_PREFIX}${configHash}-${randomBytes(6).toString('hex')}`;
+        created = await this.send('CreateHealthCheck', () => this.client.send(new this.sdk.CreateHealthCheckCommand({ CallerReference: reference, HealthCheckConfig: config as never })));
+      } catch (err) {
+        if (!(err instanceof Route53Error && err.code === 'HealthCheckAlreadyExists' && attempt < 3)) throw err;
+      }
+    const newId = created.HealthCheck!.Id!;
+    known.set(configHash, newId);
+    await this.send('ChangeTagsForResource', () => this.client.send(new this.sdk.ChangeTagsForResourceCommand({ ResourceType: 'healthcheck', ResourceId: newId, AddTags: [{ Key: 'Name', Value: name.slice(0, 256) }, { Key: 'drover:config', Value: configHash }] })));
+    return { id: newId, created: true };
   }
 
-  /** The account's health checks by CallerReference, listed once per run (every page). */
+  /** Deletes a health check this action made (its CallerReference says so); false for any other. */
+  async deleteOwnHealthCheck(id: string): Promise<boolean> {
+    const res = await this.send('GetHealthCheck', () => this.client.send(new this.sdk.GetHealthCheckCommand({ HealthCheckId: id })));
+    if (!res.HealthCheck?.CallerReference?.startsWith(HEALTH_CHECK_PREFIX)) return false;
+    await this.send('DeleteHealthCheck', () => this.client.send(new this.sdk.DeleteHealthCheckCommand({ HealthCheckId: id })));
+    return true;
+  }
+
+  /** The account's health checks this action made, by configuration hash, listed once per run (every page). */
   private healthChecks?: Promise<Map<string, string>>;
 
   private async listHealthChecks(): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    for await (const page of this.sdk.paginateListHealthChecks({ client: this.client }, {})) for (const hc of page.HealthChecks ?? []) out.set(hc.CallerReference!, hc.Id!);
+    let marker: string | undefined;
+    do {
+      const page = await this.send('ListHealthChecks', () => this.client.send(new this.sdk.ListHealthChecksCommand({ Marker: marker })));
+      for (const hc of page.HealthChecks ?? []) {
+        const m = new RegExp(`^${HEALTH_CHECK_PREFIX}([0-9a-f]{40})(-|$)`).exec(hc.CallerReference ?? '');
+        if (m) out.set(m[1]!, hc.Id!);
+      }
+      marker = page.IsTruncated && page.NextMarker !== marker ? page.NextMarker : undefined;
+    } while (marker);
     return out;
   }
 
-  /** Healthy when every checker's latest observation reports success. */
+  /** A health check's type; a gate needs one GetHealthCheckStatus can read (not CALCULATED, CLOUDWATCH_METRIC or RECOVERY_CONTROL). */
+  async healthCheckType(id: string): Promise<string> {
+    const res = await this.send('GetHealthCheck', () => this.client.send(new this.sdk.GetHealthCheckCommand({ HealthCheckId: id })));
+    return res.HealthCheck?.HealthCheckConfig?.Type ?? '';
+  }
+
+  /** Healthy as Route 53 decides it: more than 18 % of the checkers' latest observations report success. */
   async healthy(healthCheckId: string): Promise<{ healthy: boolean; detail: string }> {
-    const res = await this.client.send(new this.sdk.GetHealthCheckStatusCommand({ HealthCheckId: healthCheckId }));
-    const reports = (res.HealthCheckObservations ?? []).map((o) => o.StatusReport?.Status ?? '');
-    const failing = reports.filter((s) => !s.startsWith('Success'));
-    return { healthy: reports.length > 0 && failing.length === 0, detail: failing[0] ?? `${reports.length} checkers report success` };
+    const res = await this.send('GetHealthCheckStatus', () => this.client.send(new this.sdk.GetHealthCheckStatusCommand({ HealthCheckId: healthCheckId })));
+    return healthyByShare((res.HealthCheckObservations ?? []).map((o) => o.StatusReport?.Status ?? ''));
   }
 }

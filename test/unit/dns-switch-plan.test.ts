@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   activeWeights,
   canaryWeights,
-  healthCheckReference,
+  healthCheckHash,
   lbHostChanges,
   planTable,
   routingChanges,
@@ -70,11 +70,11 @@ describe('dns-switch plan', () => {
     expect(lbHostChanges('example.com.', 'auth-green', 'production', { lb: ['10.0.0.2', '10.0.0.1'] }, existing, 60)).toEqual([]);
   });
 
-  it("a health check's reference follows its configuration", () => {
-    const spec = { type: 'HTTPS' as const, ip: '10.0.0.1', port: 443, path: '/health', interval: 30, failureThreshold: 3 };
-    expect(healthCheckReference(spec)).toBe(healthCheckReference({ ...spec }));
-    expect(healthCheckReference(spec)).not.toBe(healthCheckReference({ ...spec, path: '/' }));
-    expect(healthCheckReference(spec).length).toBeLessThanOrEqual(64);
+  it("a health check's configuration hash follows its configuration, and leaves room in a CallerReference (64) for a salt", () => {
+    const spec = { type: 'HTTPS' as const, ip: '192.0.2.1', port: 443, path: '/health', interval: 30, failureThreshold: 3 };
+    expect(healthCheckHash(spec)).toBe(healthCheckHash({ ...spec }));
+    expect(healthCheckHash(spec)).not.toBe(healthCheckHash({ ...spec, path: '/' }));
+    expect(`drover-${healthCheckHash(spec)}-${'0'.repeat(12)}`.length).toBeLessThanOrEqual(64);
   });
 
   it('the before/after table', () => {

@@ -1,7 +1,8 @@
 /** dns-switch's inputs, read and validated against action.yml before any request (and before the AWS SDK loads). */
 import contract from '../action.yml';
 import { InputError, Inputs } from '../../shared/inputs';
-import type { HealthCheckSpec, RoutingRecord } from './plan';
+import type { RoutingRecord } from './plan';
+import { parseRouting, SET_ID } from './routing';
 
 export interface Config {
   zone: string;
@@ -15,6 +16,9 @@ export interface Config {
   canary?: { steps: number[]; to: string; pauseMs: number };
   gate?: { url: string; status: number; times: number } | { healthCheckId: string };
   routing: RoutingRecord[];
+  /** What the inputs ask that Route 53 accepts but that does not do what a user would expect. */
+  warnings: string[];
+  deleteReplacedHealthChecks: boolean;
   lbHosts: Record<string, string[]>;
   lbStack: string;
   lbEnvironment: string;
@@ -27,9 +31,9 @@ export interface Config {
   maxAttempts: number;
 }
 
-const ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+/** A hosted zone id (Route 53's own start with Z; an emulator's need not): upper-case letters and digits, never a dot. */
+const ZONE_ID = /^[A-Z0-9]{1,32}$/;
 const DNS_NAME = /^(?=.{1,253}\.?$)(\*\.)?([a-zA-Z0-9_](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.?$/;
-const SET_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function fqdn(name: string): string {
@@ -68,7 +72,7 @@ export async function readConfig(input = new Inputs(contract)): Promise<Config> 
   const gateTimes = input.integer('gate-times', { min: 1, max: 100 });
   const gate = gateUrl ? { url: gateUrl, status: gateStatus, times: gateTimes } : gateCheck ? { healthCheckId: gateCheck } : undefined;
 
-  const routing = await readRouting(input, type);
+  const { records: routing, warnings } = await parseRouting(input.string('routing-records', { multiline: true }), type, validValue);
   const lbHosts = readLbHosts(input);
   const lbStack = input.string('lb-stack', { pattern: LABEL, accepted: 'a lower-case DNS label such as auth-green' });
   const lbEnvironment = input.string('lb-environment', { pattern: LABEL, accepted: 'a lower-case DNS label such as production' });
@@ -92,6 +96,8 @@ export async function readConfig(input = new Inputs(contract)): Promise<Config> 
     canary,
     gate,
     routing,
+    warnings,
+    deleteReplacedHealthChecks: input.boolean('delete-replaced-health-checks'),
     lbHosts,
     lbStack,
     lbEnvironment,
@@ -122,14 +128,14 @@ function readWeights(input: Inputs, allowAllZero: boolean): Record<string, numbe
   } else if (pairs.length) {
     weights = {};
     for (const pair of pairs) {
-      const m = /^([^=\s]+)=(-?\d+)$/.exec(pair);
+      const m = /^(.+)=(-?\d+)$/.exec(pair);
       if (!m) throw new InputError(name, pair, 'set-identifier=weight pairs such as blue=0,green=100');
       weights[m[1]!] = Number(m[2]);
     }
   }
   if (!weights) return undefined;
   for (const [id, w] of Object.entries(weights)) {
-    if (!SET_ID.test(id)) throw new InputError(name, id, 'set identifiers of letters, digits, _ . - (at most 128)');
+    if (!SET_ID.test(id)) throw new InputError(name, id, 'set identifiers of 1 to 128 characters on one line');
     if (!Number.isInteger(w) || w < 0 || w > 255) throw new InputError(name, `${id}=${w}`, 'weights from 0 to 255');
   }
   if (!Object.keys(weights).length) throw new InputError(name, '', 'at least one set-identifier=weight');
@@ -142,52 +148,6 @@ function validValue(type: Config['type'], value: string): boolean {
   if (type === 'A') return /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(value);
   if (type === 'AAAA') return /^[0-9a-fA-F:]+$/.test(value) && value.includes(':');
   return DNS_NAME.test(value);
-}
-
-const ROUTING_ACCEPTED = 'a YAML list of {set-identifier, value, failover|region|continent|country, health-check?}';
-
-async function readRouting(input: Inputs, type: Config['type']): Promise<RoutingRecord[]> {
-  const text = input.string('routing-records', { multiline: true });
-  if (!text) return [];
-  const { parse } = await import('yaml');
-  let list: unknown;
-  try {
-    list = parse(text);
-  } catch {
-    throw new InputError('routing-records', text.split('\n')[0]!, ROUTING_ACCEPTED);
-  }
-  if (!Array.isArray(list) || !list.length) throw new InputError('routing-records', text.split('\n')[0]!, ROUTING_ACCEPTED);
-  return list.map((raw: Record<string, unknown>, i) => {
-    const at = `item ${i + 1}`;
-    const id = String(raw?.['set-identifier'] ?? '');
-    const value = String(raw?.value ?? '');
-    if (!SET_ID.test(id)) throw new InputError('routing-records', `${at}: set-identifier ${id}`, ROUTING_ACCEPTED);
-    if (!validValue(type, value)) throw new InputError('routing-records', `${at}: value ${value}`, `a valid ${type} record value`);
-    const policies = ['failover', 'region', 'continent', 'country'].filter((k) => raw[k] !== undefined);
-    if (policies.length !== 1) throw new InputError('routing-records', `${at}: ${policies.join(', ') || 'no policy'}`, 'exactly one of failover, region, continent, country');
-    const policy = policies[0]!;
-    const policyValue = String(raw[policy]);
-    const ok = { failover: /^(PRIMARY|SECONDARY)$/, region: /^[a-z]{2}(-[a-z]+)+-\d$/, continent: /^(AF|AN|AS|EU|OC|NA|SA)$/, country: /^([A-Z]{2}|\*)$/ }[policy]!;
-    if (!ok.test(policyValue)) throw new InputError('routing-records', `${at}: ${policy} ${policyValue}`, `a valid ${policy}`);
-    const hc = raw['health-check'] as Record<string, unknown> | undefined;
-    let healthCheck: HealthCheckSpec | undefined;
-    if (hc) {
-      const hcType = String(hc.type ?? 'HTTPS');
-      if (!/^(HTTP|HTTPS)$/.test(hcType)) throw new InputError('routing-records', `${at}: health-check type ${hcType}`, 'HTTP or HTTPS');
-      const port = Number(hc.port ?? (hcType === 'HTTPS' ? 443 : 80));
-      const interval = Number(hc.interval ?? 30);
-      const threshold = Number(hc['failure-threshold'] ?? 3);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InputError('routing-records', `${at}: health-check port ${String(hc.port)}`, 'a port from 1 to 65535');
-      if (interval !== 10 && interval !== 30) throw new InputError('routing-records', `${at}: health-check interval ${interval}`, '10 or 30');
-      if (!Number.isInteger(threshold) || threshold < 1 || threshold > 10) throw new InputError('routing-records', `${at}: health-check failure-threshold ${threshold}`, '1 to 10');
-      const path = String(hc.path ?? '/');
-      if (!path.startsWith('/')) throw new InputError('routing-records', `${at}: health-check path ${path}`, 'a path starting with /');
-      const host = hc.host === undefined ? undefined : String(hc.host);
-      if (host !== undefined && !DNS_NAME.test(host)) throw new InputError('routing-records', `${at}: health-check host ${host}`, 'a DNS name');
-      healthCheck = { type: hcType as 'HTTP' | 'HTTPS', ip: hc.ip === undefined ? (type === 'A' && !host ? value : undefined) : String(hc.ip), host, port, path, interval, failureThreshold: threshold };
-    }
-    return { setIdentifier: id, value, policy: policy as RoutingRecord['policy'], policyValue, healthCheck };
-  });
 }
 
 function readLbHosts(input: Inputs): Record<string, string[]> {

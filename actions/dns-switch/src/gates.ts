@@ -7,6 +7,16 @@ import type { Config } from './config';
 const ANSWER_TIMEOUT_MS = 10_000;
 const BETWEEN_MS = 1_000;
 
+/** The types whose status GetHealthCheckStatus reads; a calculated check's it cannot. */
+const READABLE = ['HTTP', 'HTTPS', 'HTTP_STR_MATCH', 'HTTPS_STR_MATCH', 'TCP'];
+
+/** Refuses, before the first step, a gate health check whose status cannot be read (or that does not exist). */
+export async function checkGateReadable(r53: Route53, id: string): Promise<void> {
+  const type = await r53.healthCheckType(id);
+  if (!READABLE.includes(type))
+    throw new Error(`Input 'gate-health-check-id': ${id} is a ${escapeLog(type)} health check, whose status GetHealthCheckStatus cannot read; give an endpoint check (${READABLE.join(', ')})`);
+}
+
 /** Undefined when the gate passes, else why it did not. */
 export async function checkGate(gate: NonNullable<Config['gate']>, r53: Route53, signal: AbortSignal): Promise<string | undefined> {
   if ('healthCheckId' in gate) {

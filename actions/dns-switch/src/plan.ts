@@ -95,13 +95,19 @@ export function weightChanges(name: string, type: string, group: readonly Record
   return changes;
 }
 
-/** The failover, latency or geolocation records as given, with their health checks' ids; only those that differ. */
+/**
+ * The failover, latency or geolocation records as given, with their health checks' ids; only
+ * those that differ. The list is the whole set of the name: a record of it that the list does not
+ * name is deleted (a third failover record, say, would make the set one Route 53 refuses).
+ */
 export function routingChanges(name: string, type: string, group: readonly RecordSet[], records: readonly RoutingRecord[], healthCheckIds: Record<string, string>, ttl: number): Change[] {
   const changes: Change[] = [];
   const simple = group.find((r) => r.SetIdentifier === undefined);
   if (simple) changes.push({ Action: 'DELETE', ResourceRecordSet: simple });
   const weighted = group.find((r) => r.Weight !== undefined);
   if (weighted) throw new PlanError('routing-records', `${name} ${type} has weighted records; Route53 does not mix them with ${records[0]!.policy} ones`);
+  const listed = new Set(records.map((r) => r.setIdentifier));
+  for (const r of group) if (r.SetIdentifier !== undefined && !listed.has(r.SetIdentifier)) changes.push({ Action: 'DELETE', ResourceRecordSet: r });
   for (const r of records) {
     const next: RecordSet = {
       Name: name,
@@ -144,12 +150,12 @@ function normalize(r: RecordSet): string {
 }
 
 /**
- * A health check's CallerReference, from its configuration: the same configuration finds the
- * same check on the next run; another creates a new one (Route53 cannot change a check's type
- * or interval).
+ * A health check's configuration as a hash, the heart of its CallerReference: the same
+ * configuration finds the same check on the next run; another creates a new one (Route53 cannot
+ * change a check's type or interval).
  */
-export function healthCheckReference(spec: HealthCheckSpec): string {
-  return `drover-${createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 40)}`;
+export function healthCheckHash(spec: HealthCheckSpec): string {
+  return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 40);
 }
 
 export function healthCheckConfig(spec: HealthCheckSpec): Record<string, unknown> {
@@ -181,8 +187,9 @@ export function planTable(changes: readonly Change[], group: readonly RecordSet[
           .filter(Boolean)
           .join(', ');
   return changes
-    .filter((c) => c.Action !== 'DELETE')
+    .filter((c) => c.Action !== 'DELETE' || c.ResourceRecordSet.SetIdentifier !== undefined)
     .map((c) => {
+      if (c.Action === 'DELETE') return [`${c.ResourceRecordSet.Name} ${c.ResourceRecordSet.Type} ${c.ResourceRecordSet.SetIdentifier}`, describe(c.ResourceRecordSet), 'deleted'];
       const r = c.ResourceRecordSet;
       const before = group.find((g) => g.Name === r.Name && g.SetIdentifier === r.SetIdentifier) ?? changes.find((d) => d.Action === 'DELETE' && d.ResourceRecordSet.Name === r.Name)?.ResourceRecordSet;
       return [`${r.Name} ${r.Type}${r.SetIdentifier ? ` ${r.SetIdentifier}` : ''}`, describe(before), describe(r)];
