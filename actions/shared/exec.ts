@@ -8,9 +8,31 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as core from '@actions/core';
 
+const masked = new Set<string>();
+
+/** Masks a value in the log (the runner's ::add-mask::) and keeps it out of every child's environment. */
+export function maskSecret(value: string): void {
+  if (!value) return;
+  core.setSecret(value);
+  masked.add(value);
+}
+
+/**
+ * The environment a child starts with: the action's, less the runner's INPUT_* and STATE_*
+ * variables (an action's inputs and saved state, passwords among them) and any variable holding
+ * a value the action masked; then `extra`, which the caller passes on purpose.
+ */
+export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  const holdsSecret = (v: string) => [...masked].some((secret) => (secret.length >= 4 ? v.includes(secret) : v === secret));
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(INPUT|STATE)_/i.test(k) && !holdsSecret(v)) env[k] = v;
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
 export interface ExecOptions {
   cwd?: string;
-  /** Added to (and overriding) the action's own environment. */
+  /** Added to (and overriding) the action's own environment, as childEnv() gives it. */
   env?: Record<string, string | undefined>;
   /** Written to the child's stdin, then closed: how passwords reach a CLI. */
   stdin?: string;
@@ -72,7 +94,7 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
   return new Promise<ExecResult>((resolve, reject) => {
     let timedOut = false;
     let cancelled = false;
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: childEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
     const stop = () => {
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS).unref();
@@ -148,7 +170,7 @@ export interface Watcher {
  * and it ends when stopped or when the signal aborts.
  */
 export function watch(cmd: string, args: readonly string[], onLine: (line: string) => void, signal?: AbortSignal): Watcher {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(cmd, args, { env: childEnv(), stdio: ['ignore', 'pipe', 'ignore'] });
   const lines = lineSplitter(onLine);
   child.stdout.on('data', lines.push);
   child.on('error', () => undefined);

@@ -4,7 +4,7 @@
  * Every error names the input, shows the bad value (masked when secret) and says what is
  * accepted, before the action does anything.
  */
-import * as core from '@actions/core';
+import { maskSecret } from './exec';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -65,7 +65,7 @@ export class Inputs {
   raw(name: string, secret = false): string {
     const given = this.env[envName(this.declared(name))];
     const value = (given ?? '').trim();
-    if (secret && value) core.setSecret(value);
+    if (secret && value) maskSecret(value);
     return given === undefined ? this.fallback(name) : value;
   }
 

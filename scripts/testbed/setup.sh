@@ -81,12 +81,13 @@ fi
 # 4. A registry with password auth on 127.0.0.1
 reg="$TESTBED/registry"
 mkdir -p "$reg/data"
+# The credentials, the password file and the variables file are root's alone (an earlier run's too).
 if [ ! -f "$reg/credentials" ]; then
-  printf 'REGISTRY_USER=drover\nREGISTRY_PASSWORD=%s\n' "$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')" >"$reg/credentials"
+  (umask 077 && printf 'REGISTRY_USER=drover\nREGISTRY_PASSWORD=%s\n' "$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')" >"$reg/credentials")
 fi
 # shellcheck disable=SC1091
 . "$reg/credentials"
-htpasswd -Bbn "$REGISTRY_USER" "$REGISTRY_PASSWORD" >"$reg/htpasswd" 2>/dev/null
+(umask 077 && htpasswd -Bbn "$REGISTRY_USER" "$REGISTRY_PASSWORD" >"$reg/htpasswd" 2>/dev/null)
 cat >"$reg/config.yml" <<YML
 version: 0.1
 storage:
@@ -127,6 +128,7 @@ if ! docker image inspect mariadb:10.11 >/dev/null 2>&1; then
   docker build -q -t mariadb:10.11 "$here/mariadb" >/dev/null
 fi
 
+touch "$TESTBED/env" && chmod 600 "$TESTBED/env" "$reg/credentials" "$reg/htpasswd"
 cat >"$TESTBED/env" <<ENV
 DROVER_TESTBED=$TESTBED
 DROVER_CLI_PLUGINS=$plugins

@@ -90,6 +90,9 @@ describe('the pipeline templates, run by the local workflow runner', () => {
     expect(await bed.get(`${bed.endpoints.integration}/version`)).toBe('1.0.0');
     expect(bed.serviceImage(bed.stacks.integration)).toMatch(new RegExp(`^${bed.image.replace(/[.]/g, '\\.')}:develop-1(@sha256:[0-9a-f]{64})?$`));
     expect(await bed.get(`${bed.endpoints.production}/version`)).toBe('1.1.0'); // production untouched
+    // the release ran in integration by digest: previous-image is that exact reference, to roll forward by hand
+    const deployed = job(wf, 'deploy').steps.find((s) => s.name === 'Deploy')!;
+    expect(deployed.outputs['previous-image']).toMatch(new RegExp(`^${bed.image.replace(/[.]/g, '\\.')}@sha256:[0-9a-f]{64}$`));
   }, workflowBudget('deploy.yml'));
 
   it('no secret reaches a log, summary, output or state of any run', () => {

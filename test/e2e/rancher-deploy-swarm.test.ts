@@ -83,6 +83,9 @@ function runningImages(service: string): string[] {
     .map((l) => l.split(' ')[0]!.replace(/@sha256:.*/, ''));
 }
 
+/** An image reference as swarm runs it: the tag, pinned to its digest. */
+const pinned = (ref: string) => new RegExp(`^${ref.replace(/[.]/g, '\\.')}@sha256:[0-9a-f]{64}$`);
+
 function log(step: StepResult): string {
   return `${step.stdout}\n${step.stderr}`;
 }
@@ -163,7 +166,8 @@ describe('rancher-deploy on a real swarm: rolling upgrade under load through HAP
     expectRealLoad('start-first rolling upgrade', load);
     expect(load.failed, load.samples.join('; ')).toBe(0);
     expect(runningImages(service)).toEqual([V2, V2, V2]);
-    expect(step.outputs).toMatchObject({ 'previous-image': V1, image: V2, state: 'active' });
+    expect(step.outputs).toMatchObject({ image: V2, state: 'active' });
+    expect(step.outputs['previous-image']).toMatch(pinned(V1)); // the exact reference that ran, digest and all
     expect(step.summary).toMatch(/auth-service: 3 of 3 new containers started, 3 healthy/);
   }, budget(180));
 
@@ -171,7 +175,7 @@ describe('rancher-deploy on a real swarm: rolling upgrade under load through HAP
     const [step, load] = await underLoad(url, () => deploy({ stack: ROLL, services: 'auth-service', image: BAD, timeout: '120' }));
     expectRealLoad('unhealthy image', load);
     expect(step.exitCode).toBe(1);
-    expect(step.errors[0]).toMatch(new RegExp(`^Service auth-service: (swarm reports the update rollback_completed|not healthy within the timeout of 120 s).*; rolled back, the stack ${ROLL} runs ${V2.replace(/[.]/g, '\\.')} again$`));
+    expect(step.errors[0]).toMatch(new RegExp(`^Service auth-service: (swarm reports the update rollback_completed|not healthy within the timeout of 120 s).*; rolled back, the stack ${ROLL} runs ${V2.replace(/[.]/g, '\\.')}@sha256:[0-9a-f]{64} again$`));
     expect(load.failed, load.samples.join('; ')).toBe(0);
     expect(runningImages(service)).toEqual([V2, V2, V2]);
     await untilServing(url, 10_000, 3);
@@ -214,7 +218,7 @@ describe('rancher-deploy on a real swarm: rolling upgrade under load through HAP
     const step = await deploy({ stack: ROLL, services: 'auth-service', image: next, timeout: '180' });
     expect(step.exitCode, log(step)).toBe(0);
     expect(step.stdout).toContain('auth-service was left canceled-upgrade by an earlier run (leftovers: rollback): rolled back: rollback_completed');
-    expect(step.outputs['previous-image']).toBe(good);
+    expect(step.outputs['previous-image']).toMatch(pinned(good));
     expect(runningImages(service)).toEqual([next, next, next]);
   }, budget(120, 180));
 
@@ -248,7 +252,8 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
     const [step, load] = await underLoad(url, () => deploy({ ...bg, image: V2, 'verify-url': '' }));
     expectRealLoad('blue-green switch', load);
     expect(step.exitCode, log(step)).toBe(0);
-    expect(step.outputs).toMatchObject({ 'active-stack': `${BG}-green`, 'standby-stack': `${BG}-blue`, 'previous-image': V1, image: V2 });
+    expect(step.outputs).toMatchObject({ 'active-stack': `${BG}-green`, 'standby-stack': `${BG}-blue`, image: V2 });
+    expect(step.outputs['previous-image']).toMatch(pinned(V1));
     expect(load.failed, `${load.samples.join('; ')}\nthe deploy:\n${log(step)}`).toBe(0);
     expect(activeBackend()).toBe(`${BG}-green`);
     expect(docker('service', 'inspect', lb, '--format', '{{index .Spec.Labels "io.drover.active"}}')).toBe(`${BG}-green`);

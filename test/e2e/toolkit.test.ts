@@ -24,6 +24,7 @@ import {
 } from '../../actions/shared/docker';
 import { login, logout, push, pushedDigest } from '../../actions/shared/registry';
 import { docker } from '../support/testbed';
+import { TESTBED_DIR } from '../../scripts/harness';
 import { INTERPOLATION_CASES, INTERPOLATION_VARS } from '../support/interpolation-cases';
 import { interpolate } from '../../actions/shared/compose';
 
@@ -203,5 +204,16 @@ describe('compose: interpolate() against Compose itself', () => {
     // `config` writes a literal $ as $$ again, so that its output reads back the same
     const compose = INTERPOLATION_CASES.map(([text], i) => [text, (env[`V${i}`] ?? '').replace(/\$\$/g, '$')] as const);
     expect(compose).toEqual(INTERPOLATION_CASES.map(([text]) => [text, interpolate(text, INTERPOLATION_VARS)] as const));
+  });
+});
+
+describe('the test bed', () => {
+  it("keeps the registry's credentials, its password file and the variables file root's alone (0600)", () => {
+    const dir = process.env.DROVER_TESTBED ?? TESTBED_DIR;
+    for (const file of ['registry/credentials', 'registry/htpasswd', 'env']) {
+      const st = fs.statSync(path.join(dir, file));
+      expect((st.mode & 0o777).toString(8), file).toBe('600');
+      expect(st.uid, file).toBe(0);
+    }
   });
 });

@@ -1,5 +1,9 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exec as run, execOk as runOk, escapeLog, ExecError } from '../../actions/shared/exec';
+import { exec as run, execOk as runOk, escapeLog, ExecError, maskSecret } from '../../actions/shared/exec';
+import { dockerOk } from '../../actions/shared/docker';
 import { failureLines } from '../../actions/shared/test-failures';
 
 const quiet = { silent: true };
@@ -69,5 +73,36 @@ describe('logLines', () => {
     const out = writes.join('');
     expect(out).toContain('layer pushed');
     expect(parseCommands(out).map((c) => c.command)).toEqual(['group', 'endgroup']);
+  });
+});
+
+describe("a child's environment", () => {
+  it('a CLI on PATH sees no INPUT_* or STATE_* variable and no masked value, but what the caller passes on purpose', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-fake-cli-'));
+    const dump = path.join(dir, 'env.txt');
+    fs.writeFileSync(path.join(dir, 'docker'), `#!/bin/sh\nenv > '${dump}'\n`, { mode: 0o755 });
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, {
+        PATH: `${dir}:${process.env.PATH}`,
+        'INPUT_REGISTRY-PASSWORD': 'pw-from-input-1234',
+        'INPUT_CERTIFICATE-KEY': '-----BEGIN PRIVATE KEY-----',
+        STATE_run: '{"token":"state-value"}',
+        SOME_TOKEN: 'masked-token-5678',
+        KEEP_ME: 'plain',
+      });
+      maskSecret('masked-token-5678');
+      await dockerOk(['stack', 'deploy'], { silent: true, env: { DOCKER_CONFIG: '/tmp/cfg' } });
+      const seen = fs.readFileSync(dump, 'utf8');
+      expect(seen).not.toMatch(/^(INPUT|STATE)_/m);
+      expect(seen).not.toContain('pw-from-input-1234');
+      expect(seen).not.toContain('masked-token-5678');
+      expect(seen).toContain('KEEP_ME=plain');
+      expect(seen).toContain('DOCKER_CONFIG=/tmp/cfg');
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

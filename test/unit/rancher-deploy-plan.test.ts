@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { interpolate } from '../../actions/shared/compose';
 import { INTERPOLATION_CASES, INTERPOLATION_VARS } from '../support/interpolation-cases';
-import { displayImage, loadBalancerOf, rancherStackFiles, rolloutFor, scalesOf, standbyOf, swarmStackFile } from '../../actions/rancher-deploy/src/plan';
+import { runningImage, loadBalancerOf, rancherStackFiles, rolloutFor, scalesOf, standbyOf, swarmStackFile } from '../../actions/rancher-deploy/src/plan';
 
 const EXAMPLE = path.resolve(import.meta.dirname, '../../examples/auth-service');
 const files = {
@@ -77,7 +77,9 @@ describe('rancher-deploy plan', () => {
   });
 
   it('the image as shown: no docker: prefix, no pinned digest', () => {
-    expect(displayImage('docker:r/a:1')).toBe('r/a:1');
-    expect(displayImage(`r/a:1@sha256:${'a'.repeat(64)}`)).toBe('r/a:1');
+    expect(runningImage('docker:r/a:1')).toBe('r/a:1');
+    // the exact reference, so a user can deploy it again by hand: the digest swarm pinned stays
+    expect(runningImage(`r/a:1@sha256:${'a'.repeat(64)}`)).toBe(`r/a:1@sha256:${'a'.repeat(64)}`);
+    expect(runningImage(`r/a@sha256:${'a'.repeat(64)}`)).toBe(`r/a@sha256:${'a'.repeat(64)}`);
   });
 });

@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { runAction } from '../../shared/action';
 import { readContext } from '../../shared/context';
-import { seconds, writeSummary } from '../../shared/summary';
+import { code, lines, seconds, text, writeSummary } from '../../shared/summary';
 import { readConfig } from './config';
 import { Environment } from './environment';
 import { runTests } from './tests';
@@ -24,8 +24,8 @@ async function main(signal: AbortSignal): Promise<void> {
 
   core.setOutput('outcome', run.ok ? 'success' : 'failure');
   await writeSummary('compose-itest', [
-    ['Project', `\`${env.compose.project}\` (Compose ${env.compose.flavor})`],
-    ['Services', Object.entries(env.model.services).map(([name, s]) => `${name}: \`${String(s.image ?? 'built')}\``).join('<br>')],
+    ['Project', text(code(env.compose.project), ` (Compose ${env.compose.flavor})`)],
+    ['Services', lines(Object.entries(env.model.services).map(([name, s]) => text(`${name}: `, code(String(s.image ?? 'built')))))],
     ['Time to ready', env.readyMs ? seconds(env.readyMs) : 'not ready'],
     ['Tests', run.ok ? run.value : (run.error as Error).message.split('\n')[0]!],
   ]);

@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
 import { runAction } from '../../shared/action';
-import { escapeLog } from '../../shared/exec';
+import { escapeLog, maskSecret } from '../../shared/exec';
 import { Route53 } from '../../shared/route53';
-import { writeSummary } from '../../shared/summary';
+import { code, text, writeSummary } from '../../shared/summary';
 import { canary } from './canary';
 import { readConfig } from './config';
 import { checkGateReadable } from './gates';
@@ -11,7 +11,7 @@ import { activeWeights, lbHostChanges, lbHostName, planTable, routingChanges, we
 
 async function main(signal: AbortSignal): Promise<void> {
   // Whatever configure-aws-credentials left in the environment stays out of the log, from the start.
-  for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) if (process.env[name]) core.setSecret(process.env[name]!);
+  for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) if (process.env[name]) maskSecret(process.env[name]!);
   const cfg = await readConfig();
   for (const warning of cfg.warnings) core.warning(escapeLog(warning));
   const r53 = await Route53.connect({ endpoint: cfg.endpoint || undefined, region: cfg.region, maxAttempts: cfg.maxAttempts });
@@ -67,8 +67,8 @@ async function main(signal: AbortSignal): Promise<void> {
   core.setOutput('weights', JSON.stringify(cfg.dryRun ? previous : after));
   core.setOutput('change-id', changeId);
   await writeSummary(`dns-switch${cfg.dryRun ? ' (dry run)' : ''}`, [
-    ['Zone', `\`${escapeLog(zone.name)}\` (${zone.id})`],
-    ...rows.map(([r, b, a]) => [`\`${escapeLog(r)}\``, `${escapeLog(b)} → ${escapeLog(a)}`] as [string, string]),
+    ['Zone', text(code(zone.name), ` (${zone.id})`)],
+    ...rows.map(([r, b, a]) => [code(r), `${b} → ${a}`] as const),
     ['Change', changeId || (cfg.dryRun ? 'dry run: none sent' : 'nothing to change')],
   ]);
 }

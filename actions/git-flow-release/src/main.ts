@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { runAction } from '../../shared/action';
 import { readContext } from '../../shared/context';
 import { Git } from '../../shared/git';
-import { writeSummary } from '../../shared/summary';
+import { code, lines, writeSummary } from '../../shared/summary';
 import { readConfig } from './config';
 import { finish, release, startAndPush, type Kind } from './flow';
 import { fetchAll, readFlow } from './repository';
@@ -38,10 +38,10 @@ async function main(signal: AbortSignal): Promise<void> {
   core.setOutput('develop-sha', result.develop);
   core.setOutput('release-notes', result.notes);
   await writeSummary(`git-flow-release: ${cfg.operation} ${result.version}`, [
-    ['Tag', `\`${result.tag}\``],
-    ['Branch', `\`${result.branch}\``],
-    ...(result.master ? ([[`${flow.master}`, `\`${result.master.slice(0, 12)}\``], [`${flow.develop}`, `\`${result.develop.slice(0, 12)}\``]] as const) : []),
-    ['Steps', result.steps.join('<br>')],
+    ['Tag', code(result.tag)],
+    ['Branch', code(result.branch)],
+    ...(result.master ? ([[flow.master, code(result.master.slice(0, 12))], [flow.develop, code(result.develop.slice(0, 12))]] as const) : []),
+    ['Steps', lines(result.steps)],
   ]);
 }
 

@@ -1,8 +1,8 @@
 /** push-image's inputs, read and validated against action.yml before anything is built or pushed. */
-import * as core from '@actions/core';
 import * as path from 'node:path';
 import contract from '../action.yml';
 import { InputError, Inputs, LABEL_KEY, insideRoot } from '../../shared/inputs';
+import { maskSecret } from '../../shared/exec';
 import { IMAGE_REF_ACCEPTED, IMAGE_REF_RE, REPOSITORY_RE, TAG_RE, registryOf } from '../../shared/image-ref';
 import type { BuildSource } from './plan';
 import type { TagOptions } from './tags';
@@ -102,7 +102,7 @@ async function readRegistryAuth(input: Inputs, registryGiven: boolean): Promise<
   if (!Array.isArray(entries) || !entries.length) throw new InputError('registry-auth', text, REGISTRY_AUTH_ACCEPTED, true);
   return entries.map((e: Record<string, unknown>) => {
     const login = { registry: String(e?.registry ?? ''), username: String(e?.username ?? ''), password: String(e?.password ?? '') };
-    if (login.password) core.setSecret(login.password);
+    if (login.password) maskSecret(login.password);
     if (!REGISTRY_RE.test(login.registry) || !login.username || !login.password)
       throw new InputError('registry-auth', text, `${REGISTRY_AUTH_ACCEPTED}; each entry needs all three`, true);
     return login;

@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { loadState, runAction } from '../../shared/action';
 import { readContext } from '../../shared/context';
 import { logout } from '../../shared/registry';
-import { writeSummary } from '../../shared/summary';
+import { code, lines, writeSummary } from '../../shared/summary';
 import { readConfig } from './config';
 import { planImage } from './plan';
 import { logIn, makeImage, pushAll } from './publish';
@@ -26,11 +26,11 @@ async function main(signal: AbortSignal): Promise<void> {
   core.setOutput('digest', digest);
   core.setOutput('metadata', JSON.stringify({ tags: plan.refs, version: plan.version, labels: plan.labels, imageId, digest: digest || undefined }));
   await writeSummary('push-image', [
-    ['Tags', plan.refs.map((r) => `\`${r}\``).join('<br>')],
+    ['Tags', lines(plan.refs.map(code))],
     ['Version', plan.version],
-    ['Image ID', `\`${imageId}\``],
-    ['Digest', digest ? `\`${digest}\`` : 'not pushed'],
-    ...[...digests].map(([image, d]) => ['Pull', `\`docker pull ${image}@${d}\``] as const),
+    ['Image ID', code(imageId)],
+    ['Digest', digest ? code(digest) : 'not pushed'],
+    ...[...digests].map(([image, d]) => ['Pull', code(`docker pull ${image}@${d}`)] as const),
   ]);
 }
 

@@ -1,9 +1,9 @@
 /** rancher-deploy's inputs, read and validated against action.yml before any request or container. */
-import * as core from '@actions/core';
 import * as fs from 'node:fs';
 import contract from '../action.yml';
 import { IMAGE_REF_ACCEPTED, IMAGE_REF_RE, parseImageRef, registryOf } from '../../shared/image-ref';
 import { InputError, Inputs } from '../../shared/inputs';
+import { maskSecret } from '../../shared/exec';
 
 export type Target = 'rancher' | 'swarm';
 
@@ -162,7 +162,7 @@ function normalizePem(text: string): string {
 function readRancherAccess(input: Inputs, env: NodeJS.ProcessEnv): RancherAccess {
   const or = (value: string, variable: string) => value || (env[variable] ?? '').trim();
   const secretKey = or(input.string('rancher-secret-key', { secret: true }), 'RANCHER_SECRET_KEY');
-  if (secretKey) core.setSecret(secretKey); // from the environment too
+  if (secretKey) maskSecret(secretKey); // from the environment too
   const accessKey = or(input.string('rancher-access-key', { pattern: /^[A-Za-z0-9_-]+$/, accepted: 'an API access key' }), 'RANCHER_ACCESS_KEY');
   const url = input.httpUrl('rancher-url', (env.RANCHER_URL ?? '').trim());
   if (!url) throw new InputError('rancher-url', '', 'the Rancher server URL (or RANCHER_URL)');

@@ -149,7 +149,11 @@ function escapeDollars(value: unknown): unknown {
   return value;
 }
 
-/** The image a service runs, without Rancher's `docker:` prefix or swarm's pinned digest. */
-export function displayImage(ref: string): string {
-  return ref.replace(/^docker:/, '').replace(/@sha256:[0-9a-f]{64}$/, '');
+/**
+ * The exact image reference a service runs, as a user could deploy it again by hand: swarm's
+ * pinned digest kept (`repo:tag@sha256:…`, or `repo@sha256:…` after a deploy by digest), Rancher's
+ * `docker:` prefix dropped.
+ */
+export function runningImage(ref: string): string {
+  return ref.replace(/^docker:/, '');
 }

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { escapeLog } from '../../shared/exec';
 import { Rancher, RancherError, type Resource } from '../../shared/rancher';
 import type { Certificate, RancherAccess } from './config';
-import { displayImage, loadBalancerOf, rancherStackFiles, type Rollout } from './plan';
+import { runningImage, loadBalancerOf, rancherStackFiles, type Rollout } from './plan';
 import type { DeployTarget, Progress, ServiceStatus, StackSpec, UpgradeResult } from './target';
 
 const HEALTHY = new Set(['healthy', 'updating-healthy']);
@@ -71,7 +71,7 @@ export class RancherTarget implements DeployTarget {
     const st = await this.findStack(stack);
     const svc = st && (await this.api.findService(st, service));
     if (!svc) return undefined;
-    return { image: displayImage(String((svc.launchConfig as { imageUuid?: string })?.imageUuid ?? '')), state: String(svc.state) };
+    return { image: runningImage(String((svc.launchConfig as { imageUuid?: string })?.imageUuid ?? '')), state: String(svc.state) };
   }
 
   async settle(stack: string, service: string, how: 'finish' | 'rollback', deadline: number): Promise<string> {
@@ -85,7 +85,7 @@ export class RancherTarget implements DeployTarget {
       svc = await this.api.action(upgraded, 'finishupgrade');
     }
     const active = await this.untilActive(svc, deadline);
-    return `${how === 'finish' ? 'finished' : 'rolled back'}; it runs ${displayImage(String((active.launchConfig as { imageUuid?: string })?.imageUuid ?? ''))}`;
+    return `${how === 'finish' ? 'finished' : 'rolled back'}; it runs ${runningImage(String((active.launchConfig as { imageUuid?: string })?.imageUuid ?? ''))}`;
   }
 
   private async untilActive(svc: Resource, deadline: number): Promise<Resource> {

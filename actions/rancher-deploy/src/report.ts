@@ -1,7 +1,7 @@
 /** What the deploy did, as it goes: logged at once, then the outputs and the job summary. */
 import * as core from '@actions/core';
 import { escapeLog } from '../../shared/exec';
-import { seconds, writeSummary } from '../../shared/summary';
+import { code, seconds, text, writeSummary } from '../../shared/summary';
 import type { Config } from './config';
 import type { Progress } from './target';
 
@@ -37,12 +37,12 @@ export class Report {
       core.setOutput('standby-stack', outcome.standbyStack ?? '');
     }
     await writeSummary(`rancher-deploy: ${cfg.action} (${cfg.strategy}, ${cfg.target})`, [
-      ['Stack', `\`${cfg.stack}\``],
-      ...(cfg.services.length ? [['Services', cfg.services.map((s) => `\`${s}\``).join(', ')] as [string, string]] : []),
-      ...(outcome ? ([['Previous image', `\`${outcome.previousImage || 'none'}\``], ['Image', `\`${outcome.image}\``]] as [string, string][]) : []),
-      ...(outcome?.activeStack ? ([['Active / standby', `\`${outcome.activeStack}\` / \`${outcome.standbyStack ?? 'none'}\``]] as [string, string][]) : []),
+      ['Stack', code(cfg.stack)],
+      ...(cfg.services.length ? [['Services', text(...cfg.services.flatMap((s, i) => (i ? [', ', code(s)] : [code(s)])))] as const] : []),
+      ...(outcome ? ([['Previous image', code(outcome.previousImage || 'none')], ['Image', code(outcome.image)]] as const) : []),
+      ...(outcome?.activeStack ? ([['Active / standby', text(code(outcome.activeStack), ' / ', code(outcome.standbyStack ?? 'none'))]] as const) : []),
       ...this.steps.map(([at, what]) => [at, what] as [string, string]),
-      ['Result', failure ? `failed: ${escapeLog(failure.split('\n')[0]!)}` : `${outcome?.state ?? 'done'} in ${seconds(Date.now() - this.started)}`],
+      ['Result', failure ? `failed: ${failure.split('\n')[0]!}` : `${outcome?.state ?? 'done'} in ${seconds(Date.now() - this.started)}`],
     ]);
   }
 }

@@ -26,7 +26,7 @@ import {
 import { tempDir, type RunnerContext } from '../../shared/context';
 import { StepFailure } from '../../shared/action';
 import type { Certificate, RolloutInputs } from './config';
-import { displayImage, swarmStackFile, type Rollout } from './plan';
+import { runningImage, swarmStackFile, type Rollout } from './plan';
 import type { DeployTarget, Progress, ServiceStatus, StackSpec, UpgradeResult } from './target';
 
 /** swarm's own default --update-monitor: how long a new task must run before its batch counts as done. */
@@ -84,7 +84,7 @@ export class SwarmTarget implements DeployTarget {
   async status(stack: string, service: string): Promise<ServiceStatus | undefined> {
     const svc = await inspectService(`${stack}_${service}`);
     if (!svc) return undefined;
-    return { image: displayImage(svc.Spec.TaskTemplate.ContainerSpec.Image), state: STATES[svc.UpdateStatus?.State ?? ''] ?? 'active' };
+    return { image: runningImage(svc.Spec.TaskTemplate.ContainerSpec.Image), state: STATES[svc.UpdateStatus?.State ?? ''] ?? 'active' };
   }
 
   /**

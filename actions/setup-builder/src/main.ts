@@ -4,7 +4,7 @@ import { loadState, runAction, saveState, StepFailure } from '../../shared/actio
 import { readContext } from '../../shared/context';
 import { removeByLabel, runContainer } from '../../shared/docker';
 import { succeeded } from '../../shared/exec';
-import { seconds, writeSummary } from '../../shared/summary';
+import { code, seconds, writeSummary } from '../../shared/summary';
 import { failureLines } from '../../shared/test-failures';
 import { resolveBuilder } from './builder-image';
 import { readConfig } from './config';
@@ -34,8 +34,8 @@ async function main(signal: AbortSignal): Promise<void> {
   core.setOutput('duration', (duration / 1000).toFixed(1));
   core.setOutput('exit-code', String(res.code));
   await writeSummary('setup-builder', [
-    ['Builder', `\`${builder.image}\``],
-    ['Digest', `\`${builder.digest}\``],
+    ['Builder', code(builder.image)],
+    ['Digest', code(builder.digest)],
     ['Builder rebuilt', builder.built ? 'yes' : 'no'],
     ['Result', result],
     ['Duration', seconds(duration)],
