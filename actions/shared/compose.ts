@@ -3,9 +3,12 @@
  * command. Every call carries the project name and files; the project's containers are read
  * straight from Docker by the label both flavours set.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ensurePlugin, type PluginSource } from './cli-plugin';
 import { hasPlugin, inspectContainers, listByLabel, removeByLabel, type ContainerInspect } from './docker';
 import { exec, ExecError, succeeded, type ExecOptions, type ExecResult } from './exec';
+import { InputError } from './inputs';
 
 export type Flavor = 'v2' | 'v1';
 export const PROJECT_LABEL = 'com.docker.compose.project';
@@ -53,14 +56,37 @@ export interface ComposeProject {
   project: string;
   files: string[];
   cwd: string;
+  /** The variables for interpolation in the compose files, as an env file (writeEnvFile). */
+  envFile?: string;
+}
+
+/**
+ * Variables for the compose files' interpolation reach Compose as an env file (`--env-file`),
+ * never in the CLI's environment, where DOCKER_HOST, PATH, HOME or LD_PRELOAD would change which
+ * daemon, binaries or files it uses. Compose reads its own settings (COMPOSE_*) and the docker
+ * CLI's (DOCKER_*) from an env file too: those keys are refused, naming the input, and so are
+ * keys the runner's environment sets (PATH, HOME), whose values Compose would interpolate. Values are
+ * written single-quoted, which both Compose v2 and v1 read literally (no `${}` expansion); a
+ * value cannot hold a quote or a line break.
+ */
+export function checkEnvVars(input: string, vars: Record<string, string>): void {
+  for (const [key, value] of Object.entries(vars)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new InputError(input, key, 'variable names of letters, digits and _');
+    if (/^(DOCKER|COMPOSE)_/i.test(key)) throw new InputError(input, key, "variables other than DOCKER_* and COMPOSE_* (Compose would read them as its own settings)");
+    if (process.env[key] !== undefined) throw new InputError(input, key, "variables the runner's environment does not set (Compose would interpolate the runner's value)");
+    if (/['\r\n]/.test(value)) throw new InputError(input, key, 'values without a single quote or a line break');
+  }
+}
+
+/** The env file of checked variables, 0600 in `dir` (a private folder). */
+export function writeEnvFile(dir: string, vars: Record<string, string>): string {
+  const file = path.join(dir, 'compose.env');
+  fs.writeFileSync(file, Object.entries(vars).map(([k, v]) => `${k}='${v}'\n`).join(''), { mode: 0o600 });
+  return file;
 }
 
 export class Compose {
-  constructor(
-    readonly where: ComposeProject,
-    /** Variables for interpolation in the compose files. */
-    readonly env: Record<string, string> = {},
-  ) {}
+  constructor(readonly where: ComposeProject) {}
 
   get project(): string {
     return this.where.project;
@@ -72,13 +98,14 @@ export class Compose {
 
   /** The same project with other files (a rewritten model, say). */
   withFiles(files: readonly string[]): Compose {
-    return new Compose({ ...this.where, files: [...files] }, this.env);
+    return new Compose({ ...this.where, files: [...files] });
   }
 
   private call(args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const base = ['-p', this.where.project, ...this.where.files.flatMap((f) => ['-f', f])];
+    const envFile = this.where.envFile && fs.existsSync(this.where.envFile) ? ['--env-file', this.where.envFile] : [];
+    const base = [...envFile, '-p', this.where.project, ...this.where.files.flatMap((f) => ['-f', f])];
     const [cmd, full] = this.where.flavor === 'v2' ? ['docker', ['compose', ...base, ...args]] : ['docker-compose', [...base, ...args]];
-    return exec(cmd, full, { what: `compose ${args[0]}`, cwd: this.where.cwd, ...opts, env: { ...this.env, ...opts.env } });
+    return exec(cmd, full, { what: `compose ${args[0]}`, cwd: this.where.cwd, ...opts });
   }
 
   private async callOk(args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {

@@ -208,6 +208,43 @@ volumes:
   }, budget(...Array<number>(rounds).fill(WAIT_S)));
 });
 
+describe("compose-itest: env reaches the compose files' interpolation, never the compose CLI", () => {
+  const job = new Job();
+  beforeAll(() => {
+    fs.writeFileSync(
+      path.join(job.workspace, 'docker-compose.yml'),
+      'services:\n  app:\n    image: debian:bookworm-slim\n    command: ["sleep", "infinity"]\n    init: true\n  probe:\n    image: debian:bookworm-slim\n    profiles: ["test"]\n    environment:\n      SEEN: "|${LD_PRELOAD}|${QUOTED}"\n    command: ["sh", "-c", "echo \\"probe saw $$SEEN\\""]\n',
+    );
+    job.chown(job.workspace);
+  });
+  afterAll(() => job.cleanup());
+
+  it('LD_PRELOAD is only a variable for the compose files, and values are taken literally', async () => {
+    const env = 'LD_PRELOAD=/nowhere/hook.so\nQUOTED=a $b ${c} "d"';
+    const step = await job.run('compose-itest', { with: { env, 'test-service': 'probe' } });
+    expect(step.errors).toEqual([]);
+    expect(step.exitCode, step.stdout).toBe(0);
+    expect(step.stdout).toContain('|/nowhere/hook.so|a $b ${c} "d"');
+    expect(`${step.stdout}${step.stderr}`).not.toContain('cannot be preloaded'); // the dynamic loader of the CLI never saw it
+    expect(leftovers(projectOf(step))).toEqual([]);
+  });
+
+  it.each([
+    ['DOCKER_HOST=tcp://127.0.0.1:9', 'DOCKER_HOST'],
+    ['COMPOSE_FILE=/etc/compose.yml', 'COMPOSE_FILE'],
+    ['COMPOSE_PROJECT_NAME=other', 'COMPOSE_PROJECT_NAME'],
+    ['PATH=/nowhere/bin', 'PATH'],
+    ['HOME=/nowhere', 'HOME'],
+    ["A=it's", 'A'],
+  ])('%s is refused before anything runs, naming the key', async (env, key) => {
+    const since = new Date().toISOString(); // the daemon's clock is this machine's
+    const step = await job.run('compose-itest', { with: { env, run: 'true' } });
+    expect(step.exitCode).toBe(1);
+    expect(step.errors[0]).toMatch(new RegExp(`^Input 'env' is invalid: "${key}"; expected `));
+    expect(containersCreatedSince(since, job)).toEqual([]);
+  });
+});
+
 describe('compose-itest on a runner without Compose v2', () => {
   const job = new Job({ plugins: false });
   afterAll(() => job.cleanup());

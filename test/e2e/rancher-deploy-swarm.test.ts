@@ -262,7 +262,8 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
     const [back, load2] = await underLoad(url, () => deploy({ ...bg, action: 'rollback' }));
     expectRealLoad('blue-green rollback', load2);
     expect(back.exitCode, log(back)).toBe(0);
-    expect(back.outputs).toMatchObject({ 'active-stack': `${BG}-blue`, 'standby-stack': `${BG}-green`, image: V1, state: 'rolled-back' });
+    expect(back.outputs).toMatchObject({ 'active-stack': `${BG}-blue`, 'standby-stack': `${BG}-green`, state: 'rolled-back' });
+    expect(back.outputs.image).toMatch(pinned(V1)); // what the stack runs again, exactly
     expect(load2.failed, load2.samples.join('; ')).toBe(0);
     expect(activeBackend()).toBe(`${BG}-blue`);
   }, budget(240, 240));
@@ -286,6 +287,29 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
     expect(rerun.stdout).toContain(`Certificate ${BG}-cert already on ${lb}`);
     expect(lbContainer()).toBe(before); // the same certificate again: the load balancer is not restarted
   }, budget(240, 60, 240, 240));
+});
+
+describe('rancher-deploy on a real swarm: the runner files a stack file may make it read', () => {
+  const cases: [string, string, (dir: string) => void][] = [
+    ['a secret from a system file', 'secrets:\n  leak:\n    file: /etc/hostname\n', () => undefined],
+    ['a config through a symlink that leads out of the workspace', 'configs:\n  leak:\n    file: ./link/passwd\n', (dir) => fs.symlinkSync('/etc', path.join(dir, 'swarm/link'))],
+    ["a service's env_file from the process environment", '', () => undefined],
+  ];
+  it.each(cases)('%s is refused before anything is deployed, naming the key and the path', async (name, top, setUp) => {
+    const dir = path.join(job.workspace, `leak-${cases.findIndex((c) => c[0] === name)}`);
+    fs.mkdirSync(path.join(dir, 'swarm'), { recursive: true });
+    setUp(dir);
+    const envFile = name.includes('env_file') ? '    env_file: /proc/self/environ\n' : '';
+    fs.writeFileSync(path.join(dir, 'swarm/stack.yml'), `services:\n  app:\n    image: ${V1}\n${envFile}${top}`);
+    job.chown(dir);
+    const stack = `leak-${id}`;
+    const step = await deploy({ stack, services: 'app', image: V1, 'compose-file': path.relative(job.workspace, path.join(dir, 'swarm/stack.yml')), 'rancher-compose-file': '' });
+    expect(step.exitCode).toBe(1);
+    const key = name.includes('env_file') ? 'services.app.env_file: /proc/self/environ' : name.includes('symlink') ? 'configs.leak.file: ./link/passwd' : 'secrets.leak.file: /etc/hostname';
+    expect(step.errors[0]).toMatch(new RegExp(`^Input 'compose-file' is invalid: "${key.replace(/[.]/g, '\\.')}"; expected a file inside the workspace `));
+    expect(docker('stack', 'ls', '--format', '{{.Name}}').split('\n')).not.toContain(stack);
+    expect(docker('secret', 'ls', '--format', '{{.Name}}')).not.toMatch(/leak/);
+  });
 });
 
 describe('rancher-deploy on a real swarm: secrets', () => {

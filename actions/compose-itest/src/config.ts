@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import contract from '../action.yml';
+import { checkEnvVars } from '../../shared/compose';
 import { InputError, Inputs, insideRoot, rejectReservedEnv } from '../../shared/inputs';
 import { parseChecks, type Check } from './checks';
 import { PROJECT_RE } from './project';
@@ -52,6 +53,7 @@ export async function readConfig(root: string, input = new Inputs(contract)): Pr
   }
   const env = input.keyValues('env');
   rejectReservedEnv('env', env);
+  checkEnvVars('env', env);
   return {
     root,
     files,

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadState, saveState } from '../../shared/action';
 import { releaseUrl } from '../../shared/cli-plugin';
-import { Compose, detectFlavor, type ComposeModel, type ComposeProject } from '../../shared/compose';
+import { Compose, detectFlavor, writeEnvFile, type ComposeModel, type ComposeProject } from '../../shared/compose';
 import { tempDir, type RunnerContext } from '../../shared/context';
 import { escapeLog } from '../../shared/exec';
 import { InputError } from '../../shared/inputs';
@@ -41,7 +41,8 @@ export class Environment {
     const project =
       cfg.projectName || projectName({ repository: ctx.repository, job: ctx.job, runId: ctx.runId, attempt: ctx.runAttempt, instance: cfg.instance });
     const workDir = tempDir(ctx, `compose-itest-${project}`);
-    let compose = new Compose({ flavor, project, files: cfg.files, cwd: cfg.root }, cfg.env);
+    const envFile = Object.keys(cfg.env).length ? writeEnvFile(workDir, cfg.env) : undefined;
+    let compose = new Compose({ flavor, project, files: cfg.files, cwd: cfg.root, envFile });
     const model = await compose.config();
     const services = servicesToWaitFor(cfg, model);
     if (cfg.rewritePorts) {

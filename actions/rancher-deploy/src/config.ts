@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import contract from '../action.yml';
 import { IMAGE_REF_ACCEPTED, IMAGE_REF_RE, parseImageRef, registryOf } from '../../shared/image-ref';
 import { InputError, Inputs } from '../../shared/inputs';
+import { resolveLocalFiles } from './stack-files';
 import { maskSecret } from '../../shared/exec';
 
 export type Target = 'rancher' | 'swarm';
@@ -39,6 +40,8 @@ export interface Config {
   /** The text of rancher-compose.yml, '' when there is none. */
   rancherCompose: string;
   dockerCompose: string;
+  /** Swarm: the runner files the compose file names, by their real paths inside the workspace. */
+  localFiles: Record<string, string>;
   variables: Record<string, string>;
   rollout: RolloutInputs;
   pull: boolean;
@@ -94,6 +97,8 @@ export function readConfig(root: string, input = new Inputs(contract), env: Node
   const rancher = target === 'rancher' ? readRancherAccess(input, env) : undefined;
 
   const needsFiles = action !== 'confirm'; // a blue-green rollback brings a parked stack back to their scales
+  const dockerCompose = needsFiles && fs.existsSync(composeFile) ? fs.readFileSync(composeFile, 'utf8') : '';
+  const variables = input.keyValues('variables');
   return {
     target,
     action,
@@ -102,9 +107,10 @@ export function readConfig(root: string, input = new Inputs(contract), env: Node
     services,
     image,
     composeFile,
-    dockerCompose: needsFiles && fs.existsSync(composeFile) ? fs.readFileSync(composeFile, 'utf8') : '',
+    dockerCompose,
+    localFiles: target === 'swarm' && dockerCompose ? resolveLocalFiles(dockerCompose, variables, composeFile, root) : {},
     rancherCompose: needsFiles && rancherComposeFile && fs.existsSync(rancherComposeFile) ? fs.readFileSync(rancherComposeFile, 'utf8') : '',
-    variables: input.keyValues('variables'),
+    variables,
     rollout,
     pull: input.boolean('pull'),
     timeoutMs,

@@ -6,6 +6,7 @@
  */
 import { parse, parseDocument, stringify } from 'yaml';
 import { interpolate } from '../../shared/compose';
+import { withLocalFiles } from './stack-files';
 import type { RolloutInputs } from './config';
 
 export interface Rollout {
@@ -89,6 +90,8 @@ export function loadBalancerOf(rancherCompose: string): { name: string; scale: n
 export interface StackFiles {
   dockerCompose: string;
   rancherCompose: string;
+  /** Swarm: the runner files the compose file names, by their real paths inside the workspace (stack-files.ts). */
+  localFiles?: Record<string, string>;
 }
 
 /**
@@ -117,7 +120,7 @@ export function rancherStackFiles(files: StackFiles, image: string, services: re
  * result is written as `$$`, so the CLI's own interpolation leaves the values as they are.
  */
 export function swarmStackFile(files: StackFiles, variables: Record<string, string>, image: string, services: readonly string[], inputs: RolloutInputs): string {
-  const model = (parse(interpolate(files.dockerCompose, variables)) ?? {}) as ComposeFile;
+  const model = withLocalFiles((parse(interpolate(files.dockerCompose, variables)) ?? {}) as ComposeFile, files.localFiles ?? {});
   const rc = servicesOf(files.rancherCompose);
   const lb = loadBalancerOf(files.rancherCompose)?.name;
   const out: ServiceMap = {};

@@ -90,5 +90,5 @@ export async function rollingRollback(t: DeployTarget, cfg: Config, report: Repo
 
 /** What a new stack is made of: the compose files with `services` on the deployed image. */
 export function stackSpec(cfg: Config, services: readonly string[], withoutLb: boolean): StackSpec {
-  return { files: { dockerCompose: cfg.dockerCompose, rancherCompose: cfg.rancherCompose }, image: cfg.image, services, variables: cfg.variables, withoutLb };
+  return { files: { dockerCompose: cfg.dockerCompose, rancherCompose: cfg.rancherCompose, localFiles: cfg.localFiles }, image: cfg.image, services, variables: cfg.variables, withoutLb };
 }
