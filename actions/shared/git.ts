@@ -14,6 +14,12 @@ export interface Identity {
 /** Settings for every call: a checked-out repository's hooks and fsmonitor are its owner's, not this run's. */
 const SAFE = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
 
+export interface LocalRefs {
+  refs: Record<string, string>;
+  /** `refs/heads/<branch>`, or a commit when HEAD was detached. */
+  head: string;
+}
+
 export class Git {
   constructor(
     readonly cwd: string,
@@ -127,6 +133,46 @@ export class Git {
 
   async tagAnnotated(tag: string, message: string, commit: string): Promise<void> {
     await this.text(['tag', '--annotate', '--message', message, '--end-of-options', tag, commit]);
+  }
+
+  // ---- putting the local repository back
+
+  /** The local branches and tags with their objects, and what HEAD is: to put back after a failure. */
+  async snapshot(): Promise<LocalRefs> {
+    const refs: Record<string, string> = {};
+    for (const line of (await this.text(['for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads', 'refs/tags'])).split('\n').filter(Boolean)) {
+      const [object, ref] = [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)];
+      refs[ref] = object;
+    }
+    const branch = await this.call(['symbolic-ref', '--quiet', 'HEAD']);
+    return { refs, head: branch.code === 0 ? branch.stdout.trim() : await this.resolve('HEAD') };
+  }
+
+  /**
+   * Puts the local branches and tags back as the snapshot had them (refs made since are deleted,
+   * moved ones reset) and checks out what HEAD was, discarding what the failed run left in the
+   * work tree. Returns the refs it changed.
+   */
+  async restore(snap: LocalRefs): Promise<string[]> {
+    await this.call(['merge', '--abort']);
+    const now = await this.snapshot();
+    const changed: string[] = [];
+    const head = snap.head.startsWith('refs/heads/') ? snap.head : '';
+    // HEAD off any branch first, so that every branch can be reset or deleted
+    // object ids, and a branch name (git refuses one that starts with '-'), each followed by `--`: never an option or a path
+    await this.text(['checkout', '--quiet', '--force', '--detach', head ? (snap.refs[head] ?? 'HEAD') : snap.head, '--']);
+    for (const [ref, object] of Object.entries(now.refs))
+      if (!(ref in snap.refs)) {
+        await this.text(['update-ref', '-d', '--end-of-options', ref, object]);
+        changed.push(ref);
+      }
+    for (const [ref, object] of Object.entries(snap.refs))
+      if (now.refs[ref] !== object) {
+        await this.text(['update-ref', '--end-of-options', ref, object]);
+        changed.push(ref);
+      }
+    if (head) await this.text(['checkout', '--quiet', '--force', head.slice('refs/heads/'.length), '--']);
+    return changed;
   }
 
   async deleteBranch(branch: string): Promise<void> {

@@ -160,6 +160,21 @@ describe('errors that say something', () => {
     expect(await bed.weights('ids.example.com.')).toEqual({ 'Blue Stack': 100, 'green (new)': 0 });
   });
 
+  it('a record value from the server is data in the log: a carriage return cannot start a workflow command', async () => {
+    const hostile = 'x.example.net.\r::warning::injected';
+    await bed.client.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: bed.zoneId,
+        ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: 'cn.example.com.', Type: 'CNAME', TTL: 60, SetIdentifier: 'blue', Weight: 100, ResourceRecords: [{ Value: hostile }] } }] },
+      }),
+    );
+    const step = await bed.run({ record: 'cn.example.com', type: 'CNAME', weights: 'blue=50', 'dry-run': 'true' });
+    expect(step.exitCode, log(step)).toBe(0);
+    expect(step.stdout).toMatch(/x\.example\.net\.\\x0[ad]::warning::injected/); // XML may carry the \r as a line feed
+    expect(step.commands.filter((c) => c.command === 'warning')).toEqual([]);
+    expect(step.summary).not.toContain('\r');
+  });
+
   it('no run shows the AWS secret key or session token', () => {
     expect(bed.steps.length).toBeGreaterThan(10);
     for (const step of bed.steps) for (const secret of [SECRET, TOKEN]) expect(visibleText(step)).not.toContain(secret);

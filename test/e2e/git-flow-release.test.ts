@@ -142,25 +142,27 @@ describe('git-flow-release', () => {
     expect(remoteRefs(remote)).toBe(before);
   });
 
-  it('refuses a push a pre-receive hook rejects, atomically, and a re-run completes without a second merge or tag', async () => {
+  it('refuses a push a pre-receive hook rejects, atomically, puts the local refs back as they were, and a re-run completes with one merge and one tag', async () => {
     const job = newJob();
     const { remote } = repository(job);
     const hook = path.join(remote, 'hooks/pre-receive');
     fs.writeFileSync(hook, '#!/bin/sh\necho "protected branch: master needs a review" >&2\nexit 1\n', { mode: 0o755 });
     const before = remoteRefs(remote);
+    const local = () => [git(job.workspace, 'for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads', 'refs/tags'), git(job.workspace, 'rev-parse', 'HEAD'), git(job.workspace, 'status', '--porcelain')];
+    const localBefore = local();
     const step = await job.run('git-flow-release', { with: { operation: 'release', version: '2.0.0' } });
     expect(step.exitCode).toBe(1);
     expect(step.errors[0]).toContain('origin refused the push (a pre-receive hook or branch protection); it was atomic, so nothing was pushed.');
     expect(step.errors[0]).toContain('protected branch: master needs a review');
     expect(remoteRefs(remote)).toBe(before);
-    const localTag = git(job.workspace, 'rev-parse', 'v2.0.0');
+    // on a kept (self-hosted) checkout, no tag or branch of the failed run is left to block the next
+    expect(local()).toEqual(localBefore);
+    expect(step.stdout).toMatch(/Put back the local refs this run changed: .*refs\/tags\/v2\.0\.0/);
 
     fs.rmSync(hook);
-    const again = await job.run('git-flow-release', { with: { operation: 'release-finish', version: '2.0.0' } });
+    const again = await job.run('git-flow-release', { with: { operation: 'release', version: '2.0.0' } });
     expect(again.errors).toEqual([]);
-    expect(again.stdout).toContain('release/2.0.0 already merged into master');
-    expect(again.stdout).toContain('v2.0.0 already tagged');
-    expect(git(remote, 'rev-parse', 'v2.0.0')).toBe(localTag);
+    expect(git(remote, 'rev-parse', 'v2.0.0')).toBe(git(job.workspace, 'rev-parse', 'v2.0.0'));
     expect(git(remote, 'rev-list', '--merges', '--count', 'v1.0.0..master')).toBe('1');
     expect(git(remote, 'rev-list', '--merges', '--count', 'master..develop')).toBe('1');
   });

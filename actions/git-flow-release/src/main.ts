@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { runAction } from '../../shared/action';
 import { readContext } from '../../shared/context';
+import { escapeLog } from '../../shared/exec';
 import { Git } from '../../shared/git';
 import { code, lines, writeSummary } from '../../shared/summary';
 import { readConfig } from './config';
@@ -18,12 +19,20 @@ async function main(signal: AbortSignal): Promise<void> {
   core.info(`master ${flow.master}, develop ${flow.develop}, prefixes ${flow.releasePrefix} ${flow.hotfixPrefix}, tags ${flow.tagPrefix || '(no prefix)'}X.Y.Z`);
 
   const kind: Kind = cfg.operation.startsWith('hotfix') ? 'hotfix' : 'release';
-  const result =
-    cfg.operation === 'release'
-      ? await release(git, flow, cfg)
-      : cfg.operation.endsWith('-start')
-        ? await startAndPush(git, flow, cfg, kind)
-        : await finish(git, flow, cfg, kind, cfg.version || undefined);
+  // Nothing is pushed unless all of it is (one atomic push); on a failure the local branches, tags
+  // and checkout go back to how they were too, so that a re-run on a kept (self-hosted) checkout
+  // starts from the same place.
+  const before = await git.snapshot();
+  const result = await (cfg.operation === 'release'
+    ? release(git, flow, cfg)
+    : cfg.operation.endsWith('-start')
+      ? startAndPush(git, flow, cfg, kind)
+      : finish(git, flow, cfg, kind, cfg.version || undefined)
+  ).catch(async (err: unknown) => {
+    const put = await git.restore(before).catch((again: unknown) => [`(could not put the local refs back: ${(again as Error).message})`]);
+    if (put.length) core.info(`Put back the local refs this run changed: ${put.map(escapeLog).join(', ')}`);
+    throw err;
+  });
 
   if (cfg.githubRelease && result.master) {
     const url = await createRelease(cfg.githubToken, releaseRequest(ctx.repository, result.tag, result.version, result.notes), signal);
