@@ -133,9 +133,12 @@ export class PipelineBed {
         DNS_ZONE: this.zone,
         DNS_RECORD: this.record,
         ROUTE53_ENDPOINT: this.route53,
+        AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/drover-dns',
         GIT_FLOW_GITHUB_RELEASE: 'false',
       },
-      secrets: { REGISTRY_PASSWORD: this.testbed.REGISTRY_PASSWORD!, AWS_ACCESS_KEY_ID: 'demo-access-key', AWS_SECRET_ACCESS_KEY: 'demo-secret-key-not-for-logs', RELEASE_TOKEN: 'ghs_demo-release-token' },
+      secrets: { REGISTRY_PASSWORD: this.testbed.REGISTRY_PASSWORD!, RELEASE_TOKEN: 'ghs_demo-release-token' },
+      // what the local stand-in for configure-aws-credentials gives for the role (moto takes any)
+      awsCredentials: { accessKeyId: 'ASIADEMOACCESSKEY', secretAccessKey: 'demo-secret-key-not-for-logs', sessionToken: 'demo-session-token-not-for-logs' },
       environments: {
         integration: { vars: { STACK: this.stacks.integration } },
         production: { vars: { STACK: this.stacks.production, DEPLOY_STRATEGY: 'blue-green', LB_SERVICE: `${this.lbStacks.production}_lb` }, approval: true },

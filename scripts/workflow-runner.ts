@@ -60,6 +60,8 @@ export interface RunOptions {
   approve?: string[];
   /** The owner/repo whose `actions/<name>` are this checkout's actions. */
   actionsRepo?: string;
+  /** What the stand-in for aws-actions/configure-aws-credentials gives for a role assumed with OIDC (the test bed's credentials). */
+  awsCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   runNumber?: number;
   /** Where artifacts and logs go; a fresh folder when not given. */
   dir?: string;
@@ -264,7 +266,7 @@ interface RawWorkflow {
   jobs: Record<string, RawJob>;
 }
 
-const LOCAL_ACTIONS = ['actions/checkout', 'actions/upload-artifact', 'actions/download-artifact'];
+const LOCAL_ACTIONS = ['actions/checkout', 'actions/upload-artifact', 'actions/download-artifact', 'aws-actions/configure-aws-credentials'];
 const SHELLS: Record<string, [string, ...string[]]> = { '': ['bash', '-e'], bash: ['bash', '--noprofile', '--norc', '-e', '-o', 'pipefail'], sh: ['sh', '-e'] };
 
 /**
@@ -553,7 +555,7 @@ export class WorkflowRunner {
               record.with = inputs;
               result = await runner.run(local, { with: inputs, env: { ...processEnv, GITHUB_ACTION: stepId, GITHUB_ACTION_PATH: path.dirname(manifestPath(local)) }, signalAfterMs: ['SIGINT', remaining] });
               if (manifest(local).runs.post) posts.push({ action: local, main: result, with: inputs, env: processEnv, name: label });
-            } else failed = !this.builtin(uses.split('@')[0]!, withValues, runner, ctx);
+            } else failed = !this.builtin(uses.split('@')[0]!, withValues, runner, ctx, { env, permissions: raw.permissions, job: id });
           }
         } catch (err) {
           if (err instanceof UnsupportedError) throw err;
@@ -637,9 +639,10 @@ export class WorkflowRunner {
     };
   }
 
-  /** actions/checkout, upload-artifact and download-artifact, done on this machine. */
-  private builtin(action: string, w: Record<string, string>, runner: Job, ctx: Contexts): boolean {
+  /** actions/checkout, upload-artifact and download-artifact, done on this machine; a stand-in for configure-aws-credentials. */
+  private builtin(action: string, w: Record<string, string>, runner: Job, ctx: Contexts, job: { env: Record<string, string>; permissions: unknown; job: string }): boolean {
     const gh = ctx.github as Record<string, string>;
+    if (action === 'aws-actions/configure-aws-credentials') return this.awsCredentials(w, job);
     if (action === 'actions/checkout') {
       const ref = w.ref ? (w.ref.startsWith('refs/') ? w.ref : `refs/heads/${w.ref}`) : gh.ref!;
       checkoutLikeActions(this.opts.remote, runner.workspace, { ref, fetchDepth: Number(w['fetch-depth'] ?? 1), uid: runner.uid, gid: runner.gid });
@@ -655,6 +658,30 @@ export class WorkflowRunner {
     if (!fs.existsSync(store)) throw new Error(`no artifact named ${w.name || 'artifact'}`);
     fs.cpSync(store, path.join(runner.workspace, w.path ?? ''), { recursive: true });
     runner.chown(runner.workspace);
+    return true;
+  }
+
+  /**
+   * STAND-IN for aws-actions/configure-aws-credentials, not the action: with `role-to-assume`,
+   * GitHub's OIDC exchange needs the job's `id-token: write`, and the credentials are the runner's
+   * `awsCredentials` (the test bed's; no STS here); without a role, the keys given. Either way they
+   * go into the job's environment, masked, with the region, as the action exports them.
+   */
+  private awsCredentials(w: Record<string, string>, job: { env: Record<string, string>; permissions: unknown; job: string }): boolean {
+    const fail = (why: string) => (this.log(`[${job.job}] configure-aws-credentials: ${why}`), false);
+    let creds: RunOptions['awsCredentials'];
+    if (w['role-to-assume']) {
+      const perms = job.permissions as Record<string, string> | string | undefined;
+      if (!(typeof perms === 'object' && perms['id-token'] === 'write') && perms !== 'write-all') return fail('Credentials could not be loaded: assuming a role with OIDC needs the job permission id-token: write');
+      creds = this.opts.awsCredentials;
+      if (!creds) return fail('Credentials could not be loaded: this runner has no stand-in credentials for an OIDC role (awsCredentials)');
+    } else if (w['aws-access-key-id'] && w['aws-secret-access-key']) {
+      creds = { accessKeyId: w['aws-access-key-id'], secretAccessKey: w['aws-secret-access-key'], sessionToken: w['aws-session-token'] || undefined };
+    } else return fail('Credentials could not be loaded: give role-to-assume, or aws-access-key-id and aws-secret-access-key');
+    if (!w['aws-region']) return fail('Input required and not supplied: aws-region');
+    for (const v of [creds.accessKeyId, creds.secretAccessKey, creds.sessionToken ?? '']) if (v) this.mask(v);
+    Object.assign(job.env, { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_REGION: w['aws-region'], AWS_DEFAULT_REGION: w['aws-region'] }, creds.sessionToken ? { AWS_SESSION_TOKEN: creds.sessionToken } : {});
+    this.log(`[${job.job}] configure-aws-credentials (local stand-in): ${w['role-to-assume'] ? 'role assumed with OIDC' : 'access keys'} for ${w['aws-region']}`);
     return true;
   }
 

@@ -114,6 +114,31 @@ jobs:
     expect(wf.log).toContain('[use] built at run 7');
   });
 
+  it("stands in for aws-actions/configure-aws-credentials: OIDC needs the job's id-token: write; the credentials reach later steps, masked", async () => {
+    const job = (permissions: string) => `
+on: push
+jobs:
+  dns:
+    runs-on: ubuntu-latest
+    permissions:
+${permissions}
+    steps:
+      - uses: aws-actions/configure-aws-credentials@e6de054238d6b7531b4efff3b6587d9aade6a06c # v6.2.3
+        with:
+          role-to-assume: arn:aws:iam::123456789012:role/dns
+          aws-region: eu-west-1
+      - run: echo "region $AWS_REGION key $AWS_ACCESS_KEY_ID secret $AWS_SECRET_ACCESS_KEY"
+`;
+    const awsCredentials = { accessKeyId: 'ASIASTANDIN', secretAccessKey: 'stand-in-secret-key' };
+    const denied = await run(job('      contents: read'), { awsCredentials });
+    expect(denied.result).toBe('failure');
+    expect(denied.log).toContain('configure-aws-credentials: Credentials could not be loaded: assuming a role with OIDC needs the job permission id-token: write');
+    const wf = await run(job('      contents: read\n      id-token: write'), { awsCredentials });
+    expect(wf.result, wf.log).toBe('success');
+    expect(wf.log).toContain('[dns] region eu-west-1 key *** secret ***');
+    expect(wf.log).not.toContain('stand-in-secret-key');
+  });
+
   it('decides job and step if with success(), failure(), always() and cancelled(); continue-on-error keeps the job green', async () => {
     const wf = await run(`
 on: push

@@ -70,6 +70,22 @@ describe.each(templates)('%s', (file) => {
     }
   });
 
+  it('uses RELEASE_TOKEN only in jobs of the release environment, so its approval protects it', () => {
+    for (const [name, job] of Object.entries(wf.jobs)) if (JSON.stringify(job).includes('secrets.RELEASE_TOKEN')) expect(job.environment, name).toBe('release');
+  });
+
+  it('cuts the DNS over in the job that switched the load balancer: one approval, one concurrency group', () => {
+    const cutting = Object.entries(wf.jobs).filter(([, j]) => j.steps.some((s) => s.uses?.includes('/dns-switch@')));
+    expect(cutting.length).toBe(file === 'release.yml' ? 1 : 0);
+    for (const [name, job] of cutting) {
+      const deploy = job.steps.find((s) => s.uses?.includes('/rancher-deploy@'));
+      expect(deploy?.with?.strategy, name).toBe('blue-green');
+      expect((job as { concurrency?: { group?: string } }).concurrency?.group, name).toMatch(/^deploy-/);
+      const dns = job.steps.find((s) => s.uses?.includes('/dns-switch@'))!;
+      expect(dns.with?.active).toBe(`\${{ steps.${(deploy as { id?: string }).id}.outputs.active-stack }}`);
+    }
+  });
+
   it('is reusable: workflow_call, with the secrets it needs declared', () => {
     const on = parseYaml(src).on as Record<string, { secrets?: Record<string, unknown> } | null>;
     expect(on).toHaveProperty('workflow_call');
@@ -99,9 +115,9 @@ describe('git-flow.yml', () => {
   };
   const finish = Object.values(wf.jobs).find((j) => j.if?.startsWith('!'))!;
 
-  it('finishes in a GitHub environment that can require approval', () => {
+  it('starts and finishes in the release environment, which holds RELEASE_TOKEN and can require approval', () => {
     expect(finish.environment).toBe('release');
-    expect(Object.values(wf.jobs).filter((j) => j.environment)).toHaveLength(1);
+    expect(Object.values(wf.jobs).map((j) => j.environment)).toEqual(['release', 'release']);
   });
 
   it('leaves the version empty for a finish, so the open branch names it', () => {
