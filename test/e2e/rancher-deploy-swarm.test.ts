@@ -15,6 +15,7 @@ import { LOAD_FLOOR, Load, measureAlone, untilServing, type LoadResult } from '.
 import { budget } from '../support/budget';
 import { copyExample, docker } from '../support/testbed';
 import { timed, timedSync } from '../../scripts/timing';
+import { until } from '../support/until';
 
 const id = process.pid;
 const REPO = `${process.env.REGISTRY}/drover-deploy-${id}`;
@@ -210,9 +211,7 @@ describe('rancher-deploy on a real swarm: rolling upgrade under load through HAP
     // tasks fail (one that exits at once: swarm pauses within seconds, where a failing health check
     // takes its start period and retries, as the test above shows).
     docker('service', 'update', '--detach', '--with-registry-auth', '--image', CRASH, '--update-failure-action', 'pause', '--update-monitor', '5s', service);
-    await timed('wait', 'until the update pauses', async () => {
-      for (let i = 0; i < 120 && !docker('service', 'inspect', service, '--format', '{{.UpdateStatus.State}}').endsWith('paused'); i++) await new Promise((r) => setTimeout(r, 1_000));
-    });
+    await timed('wait', 'until the update pauses', () => until('the update to pause', () => (docker('service', 'inspect', service, '--format', '{{.UpdateStatus.State}}').endsWith('paused') ? true : undefined), 120_000, 1_000));
     expect(docker('service', 'inspect', service, '--format', '{{.UpdateStatus.State}}')).toBe('paused');
     const next = good === V1 ? V2 : V1;
     const step = await deploy({ stack: ROLL, services: 'auth-service', image: next, timeout: '180' });
@@ -240,7 +239,7 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
   it('the first deploy goes to blue and the load balancer switches to it', async () => {
     deployLb(`${BG}-lb`, ports.bg, `${BG}-blue=tasks.${BG}-blue_auth-service:9000 ${BG}-green=tasks.${BG}-green_auth-service:9000`, ports.bgTls);
     stacks.push(`${BG}-blue`, `${BG}-green`);
-    for (let i = 0; i < 60 && !docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${lb}`); i++) await new Promise((r) => setTimeout(r, 1_000));
+    await until('the load balancer to run', () => docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${lb}`) || undefined, 60_000, 1_000);
     const step = await deploy({ ...bg, image: V1 });
     expect(step.exitCode, log(step)).toBe(0);
     expect(step.outputs).toMatchObject({ 'active-stack': `${BG}-blue`, 'standby-stack': '', image: V1 });
@@ -275,7 +274,7 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
     const secrets = docker('service', 'inspect', lb, '--format', '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}}>{{.File.Name}} {{end}}');
     expect(secrets).toMatch(new RegExp(`^${BG}-cert-[0-9a-f]{12}>lb\\.pem$`));
     const https = () => spawnSync('curl', ['-sk', '-o', '/dev/null', '-w', '%{http_code}', `https://127.0.0.1:${ports.bgTls}/health`], { encoding: 'utf8' }).stdout;
-    for (let i = 0; i < 60 && https() !== '200'; i++) await new Promise((r) => setTimeout(r, 1_000));
+    await until('HTTPS to answer 200', () => (https() === '200' ? true : undefined), 60_000, 1_000);
     expect(https()).toBe('200');
     expect(activeBackend()).toBe(standby);
     const again = await deploy({ ...bg, action: 'rollback' });

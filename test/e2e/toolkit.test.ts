@@ -4,7 +4,6 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   build,
   events,
@@ -24,6 +23,7 @@ import {
 } from '../../actions/shared/docker';
 import { login, logout, push, pushedDigest } from '../../actions/shared/registry';
 import { docker } from '../support/testbed';
+import { until } from '../support/until';
 import { TESTBED_DIR } from '../../scripts/harness';
 import { INTERPOLATION_CASES, INTERPOLATION_VARS } from '../support/interpolation-cases';
 import { interpolate } from '../../actions/shared/compose';
@@ -35,15 +35,6 @@ afterAll(async () => {
   fs.rmSync(temp, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(250);
-  }
-}
 
 describe('docker: containers', () => {
   it('gives a container its environment through an env file that leaves the CLI alone and is removed', async () => {
@@ -68,7 +59,12 @@ describe('docker: containers', () => {
     const seen: string[] = [];
     const controller = new AbortController();
     const watcher = events(['type=container', `label=${label}`], (e) => seen.push(String(e.Action ?? e.status)), controller.signal);
-    await sleep(300);
+    // the watcher is listening once it reports a probe container's removal (not after a guessed delay)
+    await until('the events watcher to listen', async () => {
+      docker('rm', docker('create', '--label', label, 'debian:bookworm-slim', 'true'));
+      return until('the probe removed', () => (seen.includes('destroy') ? true : undefined), 2_000, 50).catch(() => undefined);
+    }, 30_000, 0);
+    seen.length = 0;
     docker('create', '--label', label, 'debian:bookworm-slim', 'true');
     docker('create', '--label', label, 'debian:bookworm-slim', 'true');
     expect(await listByLabel('container', label)).toHaveLength(2);
