@@ -25,6 +25,8 @@ export interface Command {
 
 export interface StepResult {
   exitCode: number | null;
+  /** Killed at its timeout (timeoutMs): a failure whatever its exit code. */
+  timedOut?: boolean;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
@@ -80,6 +82,12 @@ export interface StepOptions {
   env?: Record<string, string>;
   /** Sends a signal after a delay: SIGINT as a cancelled job, SIGKILL as a runner that dies. */
   signalAfterMs?: [NodeJS.Signals, number];
+  /**
+   * A step's timeout, as the runner kills it: SIGINT to the step's process and every process it
+   * started (a shell waits for its foreground command, so signalling the shell alone stops
+   * nothing), then SIGKILL to what is left after 7.5 s.
+   */
+  timeoutMs?: number;
 }
 
 /** A job: one runner temp, tool cache, home and workspace shared by its steps. */
@@ -186,14 +194,24 @@ export class Job {
       RUNNER_ARCH: 'X64',
       RUNNER_TEMP: this.temp,
       RUNNER_TOOL_CACHE: this.toolCache,
-      ...files,
       ...opts.env,
+      // the file-command paths are this step's own, whatever the environment given says
+      ...files,
     };
     for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
     for (const [name, value] of Object.entries(state)) env[`STATE_${name}`] = value;
 
     const started = performance.now();
     const child = spawn(program, argv, { cwd: opts.cwd ?? this.workspace, env, uid: this.uid, gid: this.gid });
+    const killGroup = (signal: NodeJS.Signals) => killTree(child.pid!, signal);
+    let timedOut = false;
+    const timeout =
+      opts.timeoutMs !== undefined &&
+      setTimeout(() => {
+        timedOut = true;
+        killGroup('SIGINT');
+        setTimeout(() => killGroup('SIGKILL'), 7_500).unref();
+      }, opts.timeoutMs);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -204,12 +222,14 @@ export class Job {
       child.on('error', (err) => reject(new Error(`${action}: could not start ${program} as uid ${this.uid}: ${err.message}`))); // an unreadable checkout, say
     });
     if (timer) clearTimeout(timer);
+    if (timeout) clearTimeout(timeout);
     recordTiming(kindOfAction(action), opts.post ? `${action} (post)` : action, performance.now() - started);
 
     const commands = parseCommands(stdout);
     const read = (f: string) => fs.readFileSync(f, 'utf8');
     return {
-      exitCode,
+      exitCode: timedOut && exitCode === 0 ? 1 : exitCode,
+      timedOut,
       signal,
       stdout,
       stderr,
@@ -223,6 +243,27 @@ export class Job {
       files: Object.fromEntries(Object.values(files).map((f) => [path.basename(f), read(f)])),
     };
   }
+}
+
+/** Signals a process and all its descendants, children first found from `ps`. */
+function killTree(root: number, signal: NodeJS.Signals): void {
+  const children = new Map<number, number[]>();
+  for (const line of execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).split('\n')) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number) as [number, number];
+    if (pid && ppid) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  const tree: number[] = [];
+  for (const queue = [root]; queue.length; ) {
+    const pid = queue.shift()!;
+    tree.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  for (const pid of tree)
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone already
+    }
 }
 
 /** The runner's key/value file format: `NAME=value` or `NAME<<DELIM` … `DELIM`. */

@@ -345,7 +345,9 @@ export class WorkflowRunner {
       fs.writeFileSync(path.join(this.dir, 'log.txt'), `${this.logLines.join('\n')}\n`);
     }
     const all = [...results.values()];
-    const result: Result = all.some((j) => j.result === 'failure') ? 'failure' : all.some((j) => j.result === 'cancelled') ? 'cancelled' : 'success';
+    // A job with continue-on-error fails alone: the run passes (workflow syntax, jobs.<job_id>.continue-on-error)
+    const counts = (j: JobRun) => !(j.result === 'failure' && this.continuesOnError(j.id, inputs));
+    const result: Result = all.some((j) => j.result === 'failure' && counts(j)) ? 'failure' : all.some((j) => j.result === 'cancelled') ? 'cancelled' : 'success';
     const outputs = this.callOutputs(on, results, inputs);
     const log = this.logLines.join('\n');
     return { triggered, result, jobs: all, outputs, ms: Date.now() - started, log, dir: this.dir };
@@ -423,7 +425,34 @@ export class WorkflowRunner {
       for (const [k, s] of Object.entries(declared)) if (s?.required && !secrets[k]) throw new Error(`Secret ${k} is required by the called workflow`);
       secrets = Object.fromEntries(Object.entries(secrets).filter(([k]) => k in declared));
     }
-    return { ...secrets, ...(environment ? (this.opts.environments?.[environment]?.secrets ?? {}) : {}), GITHUB_TOKEN: '' };
+    return { ...secrets, ...(environment ? (this.environmentSettings(environment)?.secrets ?? {}) : {}), GITHUB_TOKEN: '' };
+  }
+
+  /**
+   * What a step wrote to GITHUB_ENV, as the runner takes it: NODE_OPTIONS is refused with the
+   * runner's error (actions/runner #2775: it would load code into every later JavaScript action),
+   * and GITHUB_* and RUNNER_* cannot overwrite the runner's own variables (workflow syntax docs,
+   * "Setting an environment variable"), the file-command paths among them.
+   */
+  private fromEnvFile(job: string, written: Record<string, string>): Record<string, string> {
+    const kept: Record<string, string> = {};
+    for (const [k, v] of Object.entries(written)) {
+      if (k.toUpperCase() === 'NODE_OPTIONS') this.log(`[${job}] ::error::Can't store NODE_OPTIONS output parameter using '$GITHUB_ENV' command.`);
+      else if (/^(GITHUB|RUNNER)_/i.test(k)) this.log(`[${job}] ${k} from GITHUB_ENV ignored: the runner's own variables cannot be overwritten`);
+      else kept[k] = v;
+    }
+    return kept;
+  }
+
+  private continuesOnError(job: string, inputs: Record<string, unknown>): boolean {
+    const value = this.raw.jobs[job]?.['continue-on-error'];
+    if (typeof value === 'boolean') return value;
+    if (typeof value !== 'string') return false;
+    return truthy(evaluate(value.replace(/^\$\{\{\s*|\s*\}\}$/g, ''), { inputs, vars: this.opts.vars ?? {}, github: this.github(inputs, job, '') } as Contexts, { success: true, failure: false, cancelled: false }));
+  }
+
+  private environmentSettings(name: string): EnvironmentSettings | undefined {
+    return Object.entries(this.opts.environments ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
   }
 
   private github(inputs: Record<string, unknown>, jobId: string, workspace: string): Record<string, unknown> {
@@ -477,8 +506,9 @@ export class WorkflowRunner {
     const envToken = job.environment as Token | undefined;
     const envValue = envToken && tokenValue(envToken, base);
     const environment = envValue === undefined ? undefined : asString(typeof envValue === 'object' && envValue ? (envValue as { name?: unknown }).name : envValue);
-    const settings = environment ? this.opts.environments?.[environment] : undefined;
-    if (settings?.approval && !(this.opts.approve ?? []).includes(environment!)) {
+    // GitHub matches environment names case-insensitively (`Production` is `production`)
+    const settings = environment ? this.environmentSettings(environment) : undefined;
+    if (settings?.approval && !(this.opts.approve ?? []).some((e) => e.toLowerCase() === environment!.toLowerCase())) {
       const reason = `environment '${environment}' requires an approval that was not given (approve it: --approve ${environment})`;
       this.log(`[${id}] ${reason}`);
       return { ...skipped(reason), result: 'failure', environment };
@@ -545,7 +575,8 @@ export class WorkflowRunner {
             runner.chown(file);
             const shell = SHELLS[rawStep.shell ?? raw.defaults?.run?.shell ?? this.raw.defaults?.run?.shell ?? '']!;
             const wd = rawStep['working-directory'] ?? raw.defaults?.run?.['working-directory'] ?? this.raw.defaults?.run?.['working-directory'];
-            result = await runner.script(file, shell, { env: processEnv, cwd: wd ? path.join(runner.workspace, wd) : undefined, signalAfterMs: ['SIGINT', remaining] });
+            // the script holds the step's evaluated expressions, secrets among them: it is gone once the step ends
+            result = await runner.script(file, shell, { env: processEnv, cwd: wd ? path.join(runner.workspace, wd) : undefined, timeoutMs: remaining }).finally(() => fs.rmSync(file, { force: true }));
           } else {
             const uses = String(step.uses.value);
             const withValues = Object.fromEntries(Object.entries(rawStep.with ?? {}).map(([k, v]) => [k, evaluateTemplate(asString(v), { ...ctx, env: stepEnv })]));
@@ -553,7 +584,7 @@ export class WorkflowRunner {
             if (local) {
               const inputs = this.actionInputs(local, withValues, { ...ctx, env: stepEnv }, id);
               record.with = inputs;
-              result = await runner.run(local, { with: inputs, env: { ...processEnv, GITHUB_ACTION: stepId, GITHUB_ACTION_PATH: path.dirname(manifestPath(local)) }, signalAfterMs: ['SIGINT', remaining] });
+              result = await runner.run(local, { with: inputs, env: { ...processEnv, GITHUB_ACTION: stepId, GITHUB_ACTION_PATH: path.dirname(manifestPath(local)) }, timeoutMs: remaining });
               if (manifest(local).runs.post) posts.push({ action: local, main: result, with: inputs, env: processEnv, name: label });
             } else failed = !this.builtin(uses.split('@')[0]!, withValues, runner, ctx, { env, permissions: raw.permissions, job: id });
           }
@@ -564,8 +595,9 @@ export class WorkflowRunner {
         }
         if (result) {
           this.logStep(id, result);
-          failed = result.exitCode !== 0;
-          Object.assign(env, result.env);
+          failed = result.exitCode !== 0 || result.timedOut === true;
+          if (result.timedOut) this.log(`[${id}] - ${label}: timed out, its processes killed`);
+          Object.assign(env, this.fromEnvFile(id, result.env));
           for (const [file, text] of Object.entries(result.files)) if (file.startsWith('add_path_')) extraPath.unshift(...text.split('\n').filter(Boolean).reverse());
           summary += result.summary;
           record.outputs = result.outputs;
@@ -596,7 +628,14 @@ export class WorkflowRunner {
         steps.push({ name: `Post ${post.name}`, id: '', outcome: ok ? 'success' : 'failure', conclusion: ok ? 'success' : 'failure', ms: Date.now() - t0, outputs: {}, step: result });
         this.log(`[${id}] - Post ${post.name}: ${ok ? 'success' : 'failure'}`);
       }
-      const outputs = stringMap(job.outputs, ctx);
+      // GitHub does not pass on a job output that holds a secret (or a masked value), and says so
+      const outputs = Object.fromEntries(
+        Object.entries(stringMap(job.outputs, ctx)).filter(([k, v]) => {
+          const secret = [...this.masks].some((m) => v.includes(m));
+          if (secret) this.log(`[${id}] ::warning::Skip output '${k}' since it may contain secret.`);
+          return !secret;
+        }),
+      );
       const ms = Date.now() - started;
       this.log(`[${id}] ${jobStatus} in ${(ms / 1000).toFixed(1)} s`);
       return { id, name, result: jobStatus, ms, outputs, steps, summary, environment };
@@ -649,14 +688,25 @@ export class WorkflowRunner {
       this.log(`[${gh.job}] checked out ${ref} (depth ${w['fetch-depth'] ?? 1})`);
       return true;
     }
-    const store = path.join(this.dir, 'artifacts', w.name || 'artifact');
-    if (!/^[\w.-]+$/.test(w.name || 'artifact')) throw new Error(`artifact name '${w.name}' is not a plain name`);
+    // A name is a plain name (never `.` or `..`, which would be the store itself or the run's folder),
+    // and every path stays inside the workspace by its real path: a symlink cannot lead out of it.
+    const name = w.name || 'artifact';
+    if (!/^[\w.-]+$/.test(name) || /^\.+$/.test(name)) throw new Error(`artifact name '${name}' is not a plain name`);
+    const store = path.join(this.dir, 'artifacts', name);
+    const workspace = fs.realpathSync(runner.workspace);
+    const inside = (p: string) => p === workspace || p.startsWith(`${workspace}${path.sep}`);
     if (action === 'actions/upload-artifact') {
-      for (const p of (w.path ?? '').split('\n').filter(Boolean)) fs.cpSync(path.join(runner.workspace, p), path.join(store, p), { recursive: true, dereference: false });
+      for (const p of (w.path ?? '').split('\n').filter(Boolean)) {
+        const real = fs.realpathSync(path.resolve(workspace, p));
+        if (!inside(real)) throw new Error(`upload-artifact: ${p} is outside the workspace (its real path is ${real})`);
+        fs.cpSync(real, path.join(store, path.relative(workspace, path.resolve(workspace, p))), { recursive: true, dereference: false, verbatimSymlinks: true });
+      }
       return true;
     }
-    if (!fs.existsSync(store)) throw new Error(`no artifact named ${w.name || 'artifact'}`);
-    fs.cpSync(store, path.join(runner.workspace, w.path ?? ''), { recursive: true });
+    if (!fs.existsSync(store)) throw new Error(`no artifact named ${name}`);
+    const target = path.resolve(workspace, w.path ?? '');
+    if (!inside(target) || (fs.existsSync(target) && !inside(fs.realpathSync(target)))) throw new Error(`download-artifact: path ${w.path} is outside the workspace`);
+    fs.cpSync(store, target, { recursive: true, verbatimSymlinks: true });
     runner.chown(runner.workspace);
     return true;
   }
