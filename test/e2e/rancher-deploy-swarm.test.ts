@@ -135,7 +135,7 @@ afterAll(() => {
       } catch {
         execFileSync('sleep', ['1']);
       }
-  for (const cmd of [['network', 'rm', NETWORK], ['rmi', '-f', V1, V2, BAD, SLOW, CRASH, LB_IMAGE, `auth-builder:deploy-${id}`]])
+  for (const cmd of [['network', 'rm', NETWORK], ['rmi', '-f', V1, `${REPO}/auth-service:develop`, V2, BAD, SLOW, CRASH, LB_IMAGE, `auth-builder:deploy-${id}`]])
     try {
       docker(...cmd);
     } catch {
