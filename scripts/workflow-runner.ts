@@ -316,7 +316,20 @@ export class WorkflowRunner {
   /** A step's output in the log: what it masked first, then its lines (the mask commands aside). */
   private logStep(job: string, result: StepResult): void {
     for (const m of result.masks) this.mask(m);
-    for (const line of `${result.stdout}${result.stderr}`.split(/\r\n|\r|\n/)) if (line && !line.startsWith('::add-mask::')) this.log(`[${job}] ${line}`);
+    // Between ::stop-commands::<token> and ::<token>:: every line is text, an ::add-mask:: too (GitHub's
+    // workflow commands docs, "Stopping and starting workflow commands"); outside, a mask command is not shown.
+    let stopToken: string | undefined;
+    for (const line of `${result.stdout}${result.stderr}`.split(/\r\n|\r|\n/)) {
+      if (!line) continue;
+      if (stopToken) {
+        if (line === `::${stopToken}::`) stopToken = undefined;
+        this.log(`[${job}] ${line}`);
+        continue;
+      }
+      const stop = /^::stop-commands::(.+)$/.exec(line);
+      if (stop) stopToken = stop[1];
+      if (!line.startsWith('::add-mask::')) this.log(`[${job}] ${line}`);
+    }
   }
 
   /** Parses, checks what it supports, then runs the jobs. */
@@ -542,7 +555,7 @@ export class WorkflowRunner {
       }
 
       const raw = this.raw.jobs[id]!;
-      const deadline = started + Number(raw['timeout-minutes'] ?? 360) * 60_000;
+      const deadline = started + minutes(raw['timeout-minutes'], ctx, `job ${id}`) * 60_000;
       const steps: StepRun[] = [];
       const posts: { action: string; main: StepResult; with: Record<string, string>; env: Record<string, string>; name: string }[] = [];
       let jobStatus: Result = 'success';
@@ -564,19 +577,21 @@ export class WorkflowRunner {
         const t0 = Date.now();
         const stepEnv = { ...env, ...stringMap(step.env, ctx) };
         const processEnv = this.processEnv(runner, ctx, stepEnv, extraPath);
-        const remaining = Math.min(deadline, t0 + Number(rawStep['timeout-minutes'] ?? 360) * 60_000) - t0;
         let result: StepResult | undefined;
         let failed = false;
         try {
+          const remaining = Math.min(deadline, t0 + minutes(rawStep['timeout-minutes'], { ...ctx, env: stepEnv }, `step ${label}`) * 60_000) - t0;
           if ('run' in step) {
             const script = asString(tokenValue(step.run, { ...ctx, env: stepEnv }));
             const file = path.join(runner.temp, `${randomUUID()}.sh`);
             fs.writeFileSync(file, script);
             runner.chown(file);
             const shell = SHELLS[rawStep.shell ?? raw.defaults?.run?.shell ?? this.raw.defaults?.run?.shell ?? '']!;
-            const wd = rawStep['working-directory'] ?? raw.defaults?.run?.['working-directory'] ?? this.raw.defaults?.run?.['working-directory'];
+            const wdRaw = rawStep['working-directory'] ?? raw.defaults?.run?.['working-directory'] ?? this.raw.defaults?.run?.['working-directory'];
+            // evaluated as GitHub does; an absolute path is taken as it is, a relative one under the workspace
+            const wd = wdRaw && evaluateTemplate(asString(wdRaw), { ...ctx, env: stepEnv });
             // the script holds the step's evaluated expressions, secrets among them: it is gone once the step ends
-            result = await runner.script(file, shell, { env: processEnv, cwd: wd ? path.join(runner.workspace, wd) : undefined, timeoutMs: remaining }).finally(() => fs.rmSync(file, { force: true }));
+            result = await runner.script(file, shell, { env: processEnv, cwd: wd ? path.resolve(runner.workspace, wd) : undefined, timeoutMs: remaining }).finally(() => fs.rmSync(file, { force: true }));
           } else {
             const uses = String(step.uses.value);
             const withValues = Object.fromEntries(Object.entries(rawStep.with ?? {}).map(([k, v]) => [k, evaluateTemplate(asString(v), { ...ctx, env: stepEnv })]));
@@ -772,6 +787,14 @@ interface JobToken {
   services?: unknown;
   outputs?: Token;
   steps?: StepToken[];
+}
+
+/** A timeout-minutes value (a number, or an expression GitHub evaluates), 360 by default. */
+function minutes(value: unknown, ctx: Contexts, what: string): number {
+  if (value === undefined) return 360;
+  const n = Number(typeof value === 'string' ? evaluateTemplate(value, ctx) : value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${what}: timeout-minutes ${JSON.stringify(value)} is not a positive number of minutes`);
+  return n;
 }
 
 /** `owner/repo/actions/<name>@ref` of the actions repository → the action's folder name. */

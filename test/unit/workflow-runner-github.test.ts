@@ -181,4 +181,51 @@ ${step(down, `          name: fine\n          path: ../../../../..${outside}\n`)
     expect(fs.existsSync(outside)).toBe(false);
   });
 
+
+  it('logs the lines between ::stop-commands:: markers as text, one that looks like ::add-mask:: too (workflow commands: stopping and starting workflow commands)', async () => {
+    const wf = await run(`
+on: push
+jobs:
+  j:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo "::stop-commands::pause-token-1"
+          echo "::add-mask::not-a-secret"
+          echo "::warning::not a warning"
+          echo "::pause-token-1::"
+          echo "after not-a-secret"
+`);
+    expect(wf.result, wf.log).toBe('success');
+    expect(wf.log).toContain('[j] ::add-mask::not-a-secret');
+    expect(wf.log).toContain('[j] ::warning::not a warning');
+    expect(wf.log).toContain('[j] after not-a-secret'); // nothing was masked
+  });
+
+  it('evaluates expressions in timeout-minutes and working-directory, and takes an absolute working-directory as it is (workflow syntax: steps[*].timeout-minutes, working-directory)', async () => {
+    const abs = path.join(bed.dir(), `abs-${Date.now()}`);
+    fs.mkdirSync(abs, { mode: 0o777 });
+    fs.chmodSync(abs, 0o777);
+    const wf = await run(`
+on: push
+env:
+  SUB: sub
+  LIMIT: '0.05'
+jobs:
+  j:
+    runs-on: ubuntu-latest
+    steps:
+      - run: mkdir sub
+      - run: echo "in $(basename "$PWD")"
+        working-directory: \${{ env.SUB }}
+      - run: echo "absolute $PWD"
+        working-directory: ${abs}
+      - run: sleep 100
+        timeout-minutes: \${{ fromJSON(env.LIMIT) }}
+`);
+    expect(wf.log).toContain('[j] in sub');
+    expect(wf.log).toContain(`[j] absolute ${abs}`);
+    expect(wf.jobs[0]!.steps.map((s) => s.outcome)).toEqual(['success', 'success', 'success', 'failure']);
+    expect(wf.log).toContain('timed out, its processes killed');
+  });
 });
