@@ -1,26 +1,59 @@
-// Runs a workflow file with the local workflow runner (scripts/workflow-runner.ts):
-//   node scripts/run-workflow.ts <workflow.yml> --remote <repository.git> [--event push] [--ref refs/heads/develop]
-//     [--input name=value]... [--var NAME=value]... [--secret NAME]... [--approve <environment>]...
-//     [--env-var <environment>:NAME=value]... [--require-approval <environment>]...
+// Runs a workflow file with the local workflow runner (scripts/workflow-runner.ts); --help says how.
 // A secret's value is read from this process's environment variable of the same name, never from
-// the command line. Prints each job as it ends; exits 1 unless the run succeeded.
+// the command line. Prints each job as it ends (a failed one with its failing step and why); exits
+// 0 when the run succeeded, 1 when it failed, 2 on a usage error, 3 when the event triggers nothing.
+import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { RUNNER_UID } from './harness.ts';
 import { WorkflowRunner, jobLine, type EnvironmentSettings, type RunOptions } from './workflow-runner.ts';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    remote: { type: 'string' },
-    event: { type: 'string', default: 'push' },
-    ref: { type: 'string', default: 'refs/heads/develop' },
-    input: { type: 'string', multiple: true, default: [] },
-    var: { type: 'string', multiple: true, default: [] },
-    secret: { type: 'string', multiple: true, default: [] },
-    approve: { type: 'string', multiple: true, default: [] },
-    'env-var': { type: 'string', multiple: true, default: [] },
-    'require-approval': { type: 'string', multiple: true, default: [] },
-  },
-});
+const USAGE = `usage: node scripts/run-workflow.ts <workflow.yml> --remote <repository.git> [options]
+
+  --remote PATH              the bare repository actions/checkout clones, owned by the runner user (uid 1001)
+  --event NAME               push (default), workflow_dispatch or workflow_call
+  --ref REF                  the pushed ref, or the branch a dispatch runs on (refs/heads/develop)
+  --repository OWNER/NAME    github.repository (acme/auth-service)
+  --run-number N             github.run_number, so that develop-<run> tags differ between runs (1)
+  --default-branch NAME      the repository's default branch, for $default-branch filters (develop)
+  --input NAME=VALUE         a workflow_dispatch or workflow_call input (repeatable)
+  --var NAME=VALUE           a repository variable (repeatable)
+  --secret NAME              a secret, its value read from the environment variable NAME (repeatable)
+  --env-var ENV:NAME=VALUE   a variable of an environment (repeatable)
+  --require-approval ENV     the environment has required reviewers (repeatable)
+  --approve ENV              approve that environment for this run (repeatable)
+  --help                     this text`;
+
+function options() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        remote: { type: 'string' },
+        event: { type: 'string', default: 'push' },
+        ref: { type: 'string', default: 'refs/heads/develop' },
+        repository: { type: 'string' },
+        'run-number': { type: 'string' },
+        'default-branch': { type: 'string' },
+        input: { type: 'string', multiple: true, default: [] },
+        var: { type: 'string', multiple: true, default: [] },
+        secret: { type: 'string', multiple: true, default: [] },
+        approve: { type: 'string', multiple: true, default: [] },
+        'env-var': { type: 'string', multiple: true, default: [] },
+        'require-approval': { type: 'string', multiple: true, default: [] },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const { values, positionals } = options();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 function pairs(list: string[], what: string): Record<string, string> {
   return Object.fromEntries(
@@ -33,7 +66,14 @@ function pairs(list: string[], what: string): Record<string, string> {
 }
 
 try {
-  if (positionals.length !== 1 || !values.remote) throw new Error('usage: run-workflow.ts <workflow.yml> --remote <repository.git> [options]');
+  if (positionals.length !== 1 || !values.remote) throw new Error(USAGE);
+  // actions/checkout runs as the runner user, and git refuses a repository another user owns
+  const owner = fs.statSync(values.remote, { throwIfNoEntry: false })?.uid;
+  if (owner === undefined) throw new Error(`--remote ${values.remote}: no such repository`);
+  if (owner !== RUNNER_UID) throw new Error(`--remote ${values.remote} is owned by uid ${owner}; the runner user (uid ${RUNNER_UID}) must own it, as git refuses another user's repository: chown -R ${RUNNER_UID} ${values.remote}`);
+  const runNumber = values['run-number'] === undefined ? undefined : Number(values['run-number']);
+  if (runNumber !== undefined && !(Number.isInteger(runNumber) && runNumber > 0)) throw new Error(`--run-number ${values['run-number']}: a positive whole number`);
+  if (values.repository !== undefined && !/^[\w.-]+\/[\w.-]+$/.test(values.repository)) throw new Error(`--repository ${values.repository}: owner/name`);
   if (!['push', 'workflow_dispatch', 'workflow_call'].includes(values.event)) throw new Error(`--event ${values.event}: push, workflow_dispatch or workflow_call`);
   const environments: Record<string, EnvironmentSettings> = {};
   for (const item of values['env-var']) {
@@ -58,11 +98,17 @@ try {
     secrets,
     environments,
     approve: values.approve,
+    repository: values.repository,
+    runNumber,
+    defaultBranch: values['default-branch'],
     onJob: (j) => console.log(jobLine(j)),
   }).run();
-  if (!run.triggered) console.log(`${positionals[0]}: not triggered by ${values.event} of ${values.ref}`);
+  if (!run.triggered) {
+    console.log(`Nothing ran: ${positionals[0]} is not triggered by ${values.event} of ${values.ref} (its on: filters)`);
+    process.exit(3);
+  }
   console.log(`${run.result} in ${(run.ms / 1000).toFixed(1)} s; log: ${run.dir}/log.txt`);
-  process.exit(run.result === 'success' || !run.triggered ? 0 : 1);
+  process.exit(run.result === 'success' ? 0 : 1);
 } catch (err) {
   console.error((err as Error).message);
   process.exit(2);

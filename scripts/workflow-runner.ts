@@ -92,6 +92,8 @@ export interface JobRun {
   steps: StepRun[];
   summary: string;
   environment?: string;
+  /** For a failed job: the step that failed and why, masked and escaped. */
+  failure?: string[];
   /** Why it failed or was skipped, when the runner itself decided. */
   reason?: string;
 }
@@ -271,11 +273,12 @@ const SHELLS: Record<string, [string, ...string[]]> = { '': ['bash', '-e'], bash
 
 /**
  * The control characters escaped, so a line cannot turn into something else where it is shown.
- * Unlike the toolkit's escapeLog, ESC too: this log is a file people open in a terminal.
+ * Unlike the toolkit's escapeLog, ESC too: this log is a file people open in a terminal. Colour
+ * and cursor codes (Compose prints them) are dropped first: they carry nothing to read.
  */
 function escapeLine(line: string): string {
   // eslint-disable-next-line no-control-regex
-  return line.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 export class WorkflowRunner {
@@ -306,11 +309,16 @@ export class WorkflowRunner {
   }
 
   log(line: string): void {
-    let text = line;
-    for (const m of [...this.masks].sort((a, b) => b.length - a.length)) text = text.split(m).join('***');
-    text = escapeLine(text);
+    const text = this.shown(line);
     this.logLines.push(text);
     this.opts.onLog?.(text);
+  }
+
+  /** A line as it may be shown: masked, then escaped. */
+  private shown(line: string): string {
+    let text = line;
+    for (const m of [...this.masks].sort((a, b) => b.length - a.length)) text = text.split(m).join('***');
+    return escapeLine(text);
   }
 
   /** A step's output in the log: what it masked first, then its lines (the mask commands aside). */
@@ -653,7 +661,11 @@ export class WorkflowRunner {
       );
       const ms = Date.now() - started;
       this.log(`[${id}] ${jobStatus} in ${(ms / 1000).toFixed(1)} s`);
-      return { id, name, result: jobStatus, ms, outputs, steps, summary, environment };
+      // a failed job says which step failed and why (its errors, or its last lines), masked
+      const failedStep = jobStatus === 'failure' ? steps.find((st) => st.outcome === 'failure' && st.conclusion === 'failure') : undefined;
+      const why = failedStep?.step?.errors.length ? failedStep.step.errors : `${failedStep?.step?.stdout ?? ''}${failedStep?.step?.stderr ?? ''}`.split('\n').filter(Boolean).slice(-5);
+      const failure = failedStep ? [`step '${this.shown(failedStep.name)}' failed${why.length ? ':' : ''}`, ...why.map((l) => `  ${this.shown(l)}`)] : undefined;
+      return { id, name, result: jobStatus, ms, outputs, steps, summary, environment, failure };
     } finally {
       fs.cpSync(runner.dir, path.join(this.dir, 'jobs', id), { recursive: true, filter: (p) => !p.includes(`${path.sep}workspace`) && !p.includes(`${path.sep}home`) });
       runner.cleanup();
@@ -810,7 +822,8 @@ function manifestPath(action: string): string {
 /** One line per job: result, time, and the environment it ran in. */
 export function jobLine(job: JobRun): string {
   const env = job.environment ? ` (${job.environment})` : '';
-  return `${job.id}${env}: ${job.result} in ${(job.ms / 1000).toFixed(1)} s${job.reason ? `: ${job.reason}` : ''}`;
+  const line = `${job.id}${env}: ${job.result} in ${(job.ms / 1000).toFixed(1)} s${job.reason ? `: ${job.reason}` : ''}`;
+  return [line, ...(job.failure ?? []).map((l) => `  ${l}`)].join('\n');
 }
 
 /** `on:` as a map of events, whichever of its three forms the file uses. */

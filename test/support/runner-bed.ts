@@ -10,7 +10,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { RUNNER_UID } from '../../scripts/harness';
 import { WorkflowRunner, type RunOptions, type WorkflowRun } from '../../scripts/workflow-runner';
 
-export function runnerBed(): { run: (yaml: string, opts?: Partial<RunOptions>) => Promise<WorkflowRun>; dir: () => string } {
+export function runnerBed(): { run: (yaml: string, opts?: Partial<RunOptions>) => Promise<WorkflowRun>; dir: () => string; remote: () => string } {
   let dir = '';
   let remote = '';
 
@@ -39,5 +39,5 @@ export function runnerBed(): { run: (yaml: string, opts?: Partial<RunOptions>) =
     fs.writeFileSync(file, yaml);
     return new WorkflowRunner({ workflow: file, event: 'push', ref: 'refs/heads/develop', remote, dir: fs.mkdtempSync(path.join(dir, 'run-')), ...opts }).run();
   }
-  return { run, dir: () => dir };
+  return { run, dir: () => dir, remote: () => remote };
 }
