@@ -21,6 +21,7 @@ const USAGE = `usage: node scripts/run-workflow.ts <workflow.yml> --remote <repo
   --env-var ENV:NAME=VALUE   a variable of an environment (repeatable)
   --require-approval ENV     the environment has required reviewers (repeatable)
   --approve ENV              approve that environment for this run (repeatable)
+  --summary FILE             also write every job's summary, as GitHub receives it, to FILE
   --help                     this text`;
 
 function options() {
@@ -40,6 +41,7 @@ function options() {
         approve: { type: 'string', multiple: true, default: [] },
         'env-var': { type: 'string', multiple: true, default: [] },
         'require-approval': { type: 'string', multiple: true, default: [] },
+        summary: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -107,6 +109,7 @@ try {
     console.log(`Nothing ran: ${positionals[0]} is not triggered by ${values.event} of ${values.ref} (its on: filters)`);
     process.exit(3);
   }
+  if (values.summary) fs.writeFileSync(values.summary, run.jobs.filter((j) => j.summary.trim()).map((j) => `## ${j.id}\n\n${j.summary.trim()}\n`).join('\n'));
   console.log(`${run.result} in ${(run.ms / 1000).toFixed(1)} s; log: ${run.dir}/log.txt`);
   process.exit(run.result === 'success' ? 0 : 1);
 } catch (err) {

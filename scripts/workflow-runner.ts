@@ -94,6 +94,8 @@ export interface JobRun {
   environment?: string;
   /** For a failed job: the step that failed and why, masked and escaped. */
   failure?: string[];
+  /** Its steps' error, warning and notice annotations, as GitHub lists them (masked, escaped). */
+  annotations?: string[];
   /** Why it failed or was skipped, when the runner itself decided. */
   reason?: string;
 }
@@ -665,7 +667,14 @@ export class WorkflowRunner {
       const failedStep = jobStatus === 'failure' ? steps.find((st) => st.outcome === 'failure' && st.conclusion === 'failure') : undefined;
       const why = failedStep?.step?.errors.length ? failedStep.step.errors : `${failedStep?.step?.stdout ?? ''}${failedStep?.step?.stderr ?? ''}`.split('\n').filter(Boolean).slice(-5);
       const failure = failedStep ? [`step '${this.shown(failedStep.name)}' failed${why.length ? ':' : ''}`, ...why.map((l) => `  ${this.shown(l)}`)] : undefined;
-      return { id, name, result: jobStatus, ms, outputs, steps, summary, environment, failure };
+      // what GitHub shows on the run's page: the annotations, and the job summary
+      const annotations = steps
+        .flatMap((st) => st.step?.commands ?? [])
+        .filter((c) => ['error', 'warning', 'notice'].includes(c.command))
+        .map((c) => this.shown(`${c.command[0]!.toUpperCase()}${c.command.slice(1)}${c.properties.file ? ` ${c.properties.file}${c.properties.line ? `:${c.properties.line}` : ''}` : ''}${c.properties.title ? ` (${c.properties.title})` : ''}: ${c.message}`));
+      for (const a of annotations) this.log(`[${id}] annotation: ${a}`);
+      for (const line of summaryText(summary)) this.log(`[${id}] summary: ${line}`);
+      return { id, name, result: jobStatus, ms, outputs, steps, summary, environment, failure, annotations };
     } finally {
       fs.cpSync(runner.dir, path.join(this.dir, 'jobs', id), { recursive: true, filter: (p) => !p.includes(`${path.sep}workspace`) && !p.includes(`${path.sep}home`) });
       runner.cleanup();
@@ -823,7 +832,21 @@ function manifestPath(action: string): string {
 export function jobLine(job: JobRun): string {
   const env = job.environment ? ` (${job.environment})` : '';
   const line = `${job.id}${env}: ${job.result} in ${(job.ms / 1000).toFixed(1)} s${job.reason ? `: ${job.reason}` : ''}`;
-  return [line, ...(job.failure ?? []).map((l) => `  ${l}`)].join('\n');
+  return [line, ...(job.failure ?? []).map((l) => `  ${l}`), ...(job.annotations ?? []).map((a) => `  ${a}`)].join('\n');
+}
+
+/** A job summary (Markdown with the HTML tables the toolkit writes) as lines of text, the tables' cells joined by ' | '. */
+export function summaryText(summary: string): string[] {
+  const entities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" };
+  return summary
+    .replace(/<\/t[dh]>\s*<t[dh][^>]*>/g, ' | ')
+    .replace(/<br\s*\/?>|<\/tr>|<\/h\d>|<\/p>/g, '\n')
+    .replace(/<[^>]+>/g, '')
+    .replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => entities[e]!)
+    .replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 /** `on:` as a map of events, whichever of its three forms the file uses. */

@@ -287,5 +287,29 @@ jobs:
     expect(none.status).toBe(3);
     expect(none.stdout).toContain(`Nothing ran: ${file} is not triggered by push of refs/heads/feature`);
   });
+
+  it("shows what GitHub's run page would: each job's annotations and summary as text, and --summary writes the summaries (workflow commands: annotations; job summaries)", () => {
+    const file = workflow(`summary-${Date.now()}.yml`, `
+on: push
+jobs:
+  report:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo "::warning file=src/app.ts,line=3,title=Deprecated::use the new API"
+          echo "::notice::cache warm"
+          echo "### Checks <code>v1 &amp; v2</code>" >> "$GITHUB_STEP_SUMMARY"
+          echo "<table><tr><th>Item</th><th>Value</th></tr><tr><td>Tests</td><td>12 passed</td></tr></table>" >> "$GITHUB_STEP_SUMMARY"
+`);
+    const out = path.join(bed.dir(), `summary-${Date.now()}.md`);
+    const ran = cli(file, '--remote', bed.remote(), '--summary', out);
+    expect(ran.status, ran.stdout + ran.stderr).toBe(0);
+    expect(ran.stdout).toContain('  Warning src/app.ts:3 (Deprecated): use the new API');
+    expect(ran.stdout).toContain('  Notice: cache warm');
+    const log = fs.readFileSync(/log: (\S+)/.exec(ran.stdout)![1]!, 'utf8');
+    expect(log).toContain('[report] summary: ### Checks v1 & v2');
+    expect(log).toContain('[report] summary: Tests | 12 passed');
+    expect(fs.readFileSync(out, 'utf8')).toContain('## report\n\n### Checks <code>v1 &amp; v2</code>');
+  });
 });
 
