@@ -134,7 +134,6 @@ export class PipelineBed {
         DNS_RECORD: this.record,
         ROUTE53_ENDPOINT: this.route53,
         AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/drover-dns',
-        GIT_FLOW_GITHUB_RELEASE: 'false',
       },
       secrets: { REGISTRY_PASSWORD: this.testbed.REGISTRY_PASSWORD!, RELEASE_TOKEN: 'ghs_demo-release-token' },
       // what the local stand-in for configure-aws-credentials gives for the role (moto takes any)

@@ -54,7 +54,7 @@ describe('the pipeline templates, run by the local workflow runner', () => {
     const wf = await run('git-flow.yml', 'workflow_dispatch', 'refs/heads/develop', { inputs: { operation: 'release', version: '1.1.0' } });
     expect(wf.result, tail(wf)).toBe('success');
     expect(wf.jobs.map((j) => `${j.id}:${j.result}`)).toEqual(['start:skipped', 'finish:success']);
-    expect(step(wf, 'finish', 'flow').with!['github-release']).toBe('false'); // GIT_FLOW_GITHUB_RELEASE: no GitHub API here
+    expect(step(wf, 'finish', 'flow').with!['github-release']).toBe('false'); // GIT_FLOW_GITHUB_RELEASE unset: off, as the action's default
     expect(bed.git('tag', '--list')).toMatch(/^v1\.1\.0$/m);
     const pkg = bed.git('show', 'master:package.json');
     expect(JSON.parse(pkg).version).toBe('1.1.0');

@@ -70,6 +70,14 @@ describe.each(templates)('%s', (file) => {
     }
   });
 
+  it("reaches the Rancher environment by one rule: RANCHER_ENVIRONMENT, in a job of a GitHub environment whose own value decides it", () => {
+    for (const [name, job] of Object.entries(wf.jobs))
+      for (const step of job.steps.filter((s) => s.uses?.includes('/rancher-deploy@'))) {
+        expect(step.with?.environment, name).toBe('${{ vars.RANCHER_ENVIRONMENT }}');
+        expect(job.environment, name).toBeDefined();
+      }
+  });
+
   it('uses RELEASE_TOKEN only in jobs of the release environment, so its approval protects it', () => {
     for (const [name, job] of Object.entries(wf.jobs)) if (JSON.stringify(job).includes('secrets.RELEASE_TOKEN')) expect(job.environment, name).toBe('release');
   });
@@ -118,6 +126,12 @@ describe('git-flow.yml', () => {
   it('starts and finishes in the release environment, which holds RELEASE_TOKEN and can require approval', () => {
     expect(finish.environment).toBe('release');
     expect(Object.values(wf.jobs).map((j) => j.environment)).toEqual(['release', 'release']);
+  });
+
+  it("creates a GitHub Release only when GIT_FLOW_GITHUB_RELEASE is true, as the action's github-release defaults to false", () => {
+    const flow = finish.steps.find((s) => s.uses?.includes('/git-flow-release@'))!;
+    expect(flow.with!['github-release']).toBe("${{ vars.GIT_FLOW_GITHUB_RELEASE == 'true' }}");
+    expect(manifest('git-flow-release').inputs!['github-release']!.default).toBe('false');
   });
 
   it('leaves the version empty for a finish, so the open branch names it', () => {
