@@ -34,7 +34,11 @@ export default async function setup(): Promise<() => void> {
   });
   delete process.env.DROVER_TEST_FILE;
   return () => {
-    docker('rmi', '-f', ...images);
+    try {
+      docker('rmi', '-f', ...images);
+    } catch {
+      // an image still in use stays: the next run reuses it
+    }
     job.cleanup();
     fs.rmSync(runDir, { recursive: true, force: true });
   };
