@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkoutLikeActions } from './checkout.ts';
 import { Job, RUNNER_UID } from './harness.ts';
-import { WorkflowRunner } from './workflow-runner.ts';
+import { WorkflowRunner } from './workflow-runner/index.ts';
 
 const STEPS = 10;
 

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PipelineBed } from './pipeline.ts';
-import { jobLine, type RunOptions, type WorkflowRun } from './workflow-runner.ts';
+import { jobLine, type RunOptions, type WorkflowRun } from './workflow-runner/index.ts';
 
 const started = Date.now();
 const stages: { name: string; ms: number; run?: WorkflowRun }[] = [];

@@ -14,7 +14,7 @@ import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceR
 import { ROOT, RUNNER_UID, testbedEnv } from './harness.ts';
 import { deployLoadBalancer } from './load-balancer.ts';
 import { startMoto } from './local-servers.ts';
-import { WorkflowRunner, type RunOptions, type WorkflowRun } from './workflow-runner.ts';
+import { WorkflowRunner, type RunOptions, type WorkflowRun } from './workflow-runner/index.ts';
 
 const GIT_ENV = { GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@example.com', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@example.com' };
 

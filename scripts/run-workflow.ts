@@ -1,11 +1,11 @@
-// Runs a workflow file with the local workflow runner (scripts/workflow-runner.ts); --help says how.
+// Runs a workflow file with the local workflow runner (scripts/workflow-runner/); --help says how.
 // A secret's value is read from this process's environment variable of the same name, never from
 // the command line. Prints each job as it ends (a failed one with its failing step and why); exits
 // 0 when the run succeeded, 1 when it failed, 2 on a usage error, 3 when the event triggers nothing.
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { RUNNER_UID } from './harness.ts';
-import { WorkflowRunner, jobLine, type EnvironmentSettings, type RunOptions } from './workflow-runner.ts';
+import { WorkflowRunner, jobLine, type EnvironmentSettings, type RunOptions } from './workflow-runner/index.ts';
 
 const USAGE = `usage: node scripts/run-workflow.ts <workflow.yml> --remote <repository.git> [options]
 

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PipelineBed } from '../../scripts/pipeline';
-import type { WorkflowRun } from '../../scripts/workflow-runner';
+import type { WorkflowRun } from '../../scripts/workflow-runner/index.ts';
 import { visibleText } from '../support/secrets';
 import { workflowBudget } from '../support/budget';
 

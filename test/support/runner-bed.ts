@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { RUNNER_UID } from '../../scripts/harness';
-import { WorkflowRunner, type RunOptions, type WorkflowRun } from '../../scripts/workflow-runner';
+import { WorkflowRunner, type RunOptions, type WorkflowRun } from '../../scripts/workflow-runner/index.ts';
 
 export function runnerBed(): { run: (yaml: string, opts?: Partial<RunOptions>) => Promise<WorkflowRun>; dir: () => string; remote: () => string } {
   let dir = '';

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { filterPattern, matchesFilters } from '../../scripts/workflow-runner';
+import { filterPattern, matchesFilters } from '../../scripts/workflow-runner/index.ts';
 import { runnerBed } from '../support/runner-bed';
 
 const bed = runnerBed();

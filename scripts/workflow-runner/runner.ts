@@ -1,0 +1,405 @@
+/**
+ * The job loop: jobs in `needs` order, each in a fresh runner (workspace, temp, home) through the
+ * harness; `run:` steps and Drover's actions (`<actions-repo>/actions/<name>@<ref>` →
+ * actions/<name>) as the runner user, with GITHUB_ENV, GITHUB_PATH and GITHUB_OUTPUT carried
+ * between steps and post steps in reverse order; the contexts, secrets, environments and the
+ * stand-ins for the actions it does locally.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { Job, manifest, type StepResult } from '../harness.ts';
+import { asString, evaluate, evaluateTemplate, isTrue, minutes, stringMap, tokenValue, truthy } from './expressions.ts';
+import { fromEnvFile, withoutSecrets } from './file-commands.ts';
+import { actionFolder, manifestPath, SHELLS } from './actions.ts';
+import { loadWorkflow, topological } from './load.ts';
+import { escapeLine, summaryText } from './log.ts';
+import { runStandIn, type Host } from './stand-ins.ts';
+import { eventsOf, pushTriggers } from './triggers.ts';
+import { UnsupportedError, type Contexts, type EnvironmentSettings, type InputSpec, type JobRun, type JobToken, type RawWorkflow, type Result, type RunOptions, type Status, type StepRun, type Token, type WorkflowRun } from './types.ts';
+
+
+export class WorkflowRunner {
+  /** The workflow file's text, its YAML (for what the converted template drops) and its events. */
+  private readonly source: string;
+  private readonly raw: RawWorkflow;
+  private readonly on: Record<string, unknown> | undefined;
+  private readonly opts: RunOptions;
+  private readonly masks = new Set<string>();
+  private readonly logLines: string[] = [];
+  readonly dir: string;
+  private readonly runId = String(Math.floor(Math.random() * 1e9));
+  private sha = '';
+
+  /** What the stand-ins may use of the runner: its options, folder, log and masks. */
+  private get host(): Host {
+    return { opts: this.opts, dir: this.dir, log: (l) => this.log(l), mask: (v) => this.mask(v) };
+  }
+
+  constructor(opts: RunOptions) {
+    this.opts = opts;
+    this.source = fs.readFileSync(opts.workflow, 'utf8');
+    this.raw = parseYaml(this.source) as RawWorkflow;
+    this.on = eventsOf(this.raw.on);
+    this.dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'drover-run-'));
+    fs.mkdirSync(path.join(this.dir, 'artifacts'), { recursive: true });
+    for (const s of Object.values(opts.secrets ?? {})) this.mask(s);
+    for (const env of Object.values(opts.environments ?? {})) for (const s of Object.values(env.secrets ?? {})) this.mask(s);
+  }
+
+  private mask(value: string): void {
+    for (const v of [value, ...value.split(/\r?\n/)]) if (v.trim().length > 2) this.masks.add(v);
+  }
+
+  log(line: string): void {
+    const text = this.shown(line);
+    this.logLines.push(text);
+    this.opts.onLog?.(text);
+  }
+
+  /** A line as it may be shown: masked, then escaped. */
+  private shown(line: string): string {
+    let text = line;
+    for (const m of [...this.masks].sort((a, b) => b.length - a.length)) text = text.split(m).join('***');
+    return escapeLine(text);
+  }
+
+  /** A step's output in the log: what it masked first, then its lines (the mask commands aside). */
+  private logStep(job: string, result: StepResult): void {
+    for (const m of result.masks) this.mask(m);
+    // Between ::stop-commands::<token> and ::<token>:: every line is text, an ::add-mask:: too (GitHub's
+    // workflow commands docs, "Stopping and starting workflow commands"); outside, a mask command is not shown.
+    let stopToken: string | undefined;
+    for (const line of `${result.stdout}${result.stderr}`.split(/\r\n|\r|\n/)) {
+      if (!line) continue;
+      if (stopToken) {
+        if (line === `::${stopToken}::`) stopToken = undefined;
+        this.log(`[${job}] ${line}`);
+        continue;
+      }
+      const stop = /^::stop-commands::(.+)$/.exec(line);
+      if (stop) stopToken = stop[1];
+      if (!line.startsWith('::add-mask::')) this.log(`[${job}] ${line}`);
+    }
+  }
+
+  /** Parses, checks what it supports, then runs the jobs. */
+  async run(): Promise<WorkflowRun> {
+    const started = Date.now();
+    const template = await loadWorkflow(this.opts, this.source, this.raw);
+    const on = this.on;
+    const defaultBranch = this.opts.defaultBranch ?? 'develop';
+    const triggered =
+      this.opts.event === 'push' ? pushTriggers(on, this.opts.ref, defaultBranch) : Boolean(on && this.opts.event in on);
+    if (!triggered) return { triggered, result: 'skipped', jobs: [], outputs: {}, ms: 0, log: '', dir: this.dir };
+    const inputs = this.inputs(on);
+    this.secretsFor(on); // a called workflow's required secrets, before any job
+    this.sha = execFileSync('git', ['-c', `safe.directory=${this.opts.remote}`, '--git-dir', this.opts.remote, 'rev-parse', `${this.opts.ref}^{commit}`], { encoding: 'utf8' }).trim();
+
+    const jobs = template.jobs as unknown as JobToken[];
+    const results = new Map<string, JobRun>();
+    const order = topological(jobs);
+    try {
+      for (const job of order) {
+        const run = await this.runJob(job, template, inputs, results);
+        results.set(run.id, run);
+        this.opts.onJob?.(run);
+      }
+    } finally {
+      fs.writeFileSync(path.join(this.dir, 'log.txt'), `${this.logLines.join('\n')}\n`);
+    }
+    const all = [...results.values()];
+    // A job with continue-on-error fails alone: the run passes (workflow syntax, jobs.<job_id>.continue-on-error)
+    const counts = (j: JobRun) => !(j.result === 'failure' && this.continuesOnError(j.id, inputs));
+    const result: Result = all.some((j) => j.result === 'failure' && counts(j)) ? 'failure' : all.some((j) => j.result === 'cancelled') ? 'cancelled' : 'success';
+    const outputs = this.callOutputs(on, results, inputs);
+    const log = this.logLines.join('\n');
+    return { triggered, result, jobs: all, outputs, ms: Date.now() - started, log, dir: this.dir };
+  }
+
+  /** The `inputs` context: dispatch or call inputs with their defaults and types. */
+  private inputs(on: Record<string, unknown> | undefined): Record<string, unknown> {
+    if (this.opts.event === 'push') return {};
+    const specs = ((on?.[this.opts.event] as { inputs?: Record<string, InputSpec> } | undefined)?.inputs ?? {}) as Record<string, InputSpec>;
+    const given = this.opts.inputs ?? {};
+    for (const k of Object.keys(given)) if (!(k in specs)) throw new Error(`Input '${k}': the workflow declares no such input (${Object.keys(specs).join(', ') || 'none'})`);
+    const out: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(specs)) {
+      let v: unknown = given[name] ?? spec.default;
+      if (v === undefined) {
+        if (spec.required) throw new Error(`Input '${name}' is required`);
+        v = spec.type === 'boolean' ? false : '';
+      }
+      if (spec.type === 'boolean') {
+        if (typeof v === 'string' && !/^(true|false)$/.test(v)) throw new Error(`Input '${name}' must be true or false, not ${v}`);
+        v = v === true || v === 'true';
+      } else if (spec.type === 'number') {
+        if (!Number.isFinite(Number(v))) throw new Error(`Input '${name}' must be a number, not ${String(v)}`);
+        v = Number(v);
+      } else if (spec.type === 'choice' && !(spec.options ?? []).includes(String(v))) {
+        throw new Error(`Input '${name}' must be one of ${(spec.options ?? []).join(', ')}, not ${String(v)}`);
+      } else v = String(v);
+      out[name] = v;
+    }
+    return out;
+  }
+
+  private secretsFor(on: Record<string, unknown> | undefined, environment?: string): Record<string, string> {
+    let secrets = { ...(this.opts.secrets ?? {}) };
+    if (this.opts.event === 'workflow_call') {
+      const declared = ((on?.workflow_call as { secrets?: Record<string, { required?: boolean }> } | undefined)?.secrets ?? {}) as Record<string, { required?: boolean }>;
+      for (const [k, s] of Object.entries(declared)) if (s?.required && !secrets[k]) throw new Error(`Secret ${k} is required by the called workflow`);
+      secrets = Object.fromEntries(Object.entries(secrets).filter(([k]) => k in declared));
+    }
+    return { ...secrets, ...(environment ? (this.environmentSettings(environment)?.secrets ?? {}) : {}), GITHUB_TOKEN: '' };
+  }
+
+  private continuesOnError(job: string, inputs: Record<string, unknown>): boolean {
+    const value = this.raw.jobs[job]?.['continue-on-error'];
+    if (typeof value === 'boolean') return value;
+    if (typeof value !== 'string') return false;
+    return truthy(evaluate(value.replace(/^\$\{\{\s*|\s*\}\}$/g, ''), { inputs, vars: this.opts.vars ?? {}, github: this.github(inputs, job, '') } as Contexts, { success: true, failure: false, cancelled: false }));
+  }
+
+  private environmentSettings(name: string): EnvironmentSettings | undefined {
+    return Object.entries(this.opts.environments ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+  }
+
+  private github(inputs: Record<string, unknown>, jobId: string, workspace: string): Record<string, unknown> {
+    const ref = this.opts.ref;
+    const [, kind, name] = /^refs\/(heads|tags)\/(.+)$/.exec(ref) ?? [];
+    const repository = this.opts.repository ?? 'acme/auth-service';
+    const event =
+      this.opts.event === 'workflow_dispatch'
+        ? { inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, String(v)])), ref }
+        : { ref, after: this.sha, repository: { full_name: repository, default_branch: this.opts.defaultBranch ?? 'develop' } };
+    return {
+      event_name: this.opts.event === 'workflow_call' ? 'push' : this.opts.event,
+      event,
+      ref,
+      ref_name: name,
+      ref_type: kind === 'tags' ? 'tag' : 'branch',
+      sha: this.sha,
+      repository,
+      repository_owner: repository.split('/')[0],
+      run_id: this.runId,
+      run_number: String(this.opts.runNumber ?? 1),
+      run_attempt: '1',
+      job: jobId,
+      workspace,
+      actor: 'drover',
+      server_url: 'https://github.com',
+      api_url: 'https://api.github.com',
+      token: '',
+    };
+  }
+
+  private async runJob(job: JobToken, template: { env: Token; concurrency: Token }, inputs: Record<string, unknown>, done: Map<string, JobRun>): Promise<JobRun> {
+    const id = String(job.id.value);
+    const started = Date.now();
+    const needs = (job.needs ?? []).map((n) => String(n.value));
+    const needsCtx = Object.fromEntries(needs.map((n) => [n, { result: done.get(n)!.result, outputs: done.get(n)!.outputs }]));
+    const needResults = needs.map((n) => done.get(n)!.result);
+    const status: Status = {
+      success: needResults.every((r) => r === 'success'),
+      failure: needResults.some((r) => r === 'failure'),
+      cancelled: needResults.some((r) => r === 'cancelled'),
+    };
+    const on = this.on;
+    const base: Contexts = { github: this.github(inputs, id, ''), inputs, vars: { ...(this.opts.vars ?? {}) }, needs: needsCtx };
+    const name = job.name ? asString(tokenValue(job.name, base)) : id;
+    const skipped = (reason?: string): JobRun => ({ id, name, result: 'skipped', ms: 0, outputs: {}, steps: [], summary: '', reason });
+    if (!isTrue(job.if, base, status)) {
+      this.log(`[${id}] skipped (if)`);
+      return skipped();
+    }
+    const envToken = job.environment as Token | undefined;
+    const envValue = envToken && tokenValue(envToken, base);
+    const environment = envValue === undefined ? undefined : asString(typeof envValue === 'object' && envValue ? (envValue as { name?: unknown }).name : envValue);
+    // GitHub matches environment names case-insensitively (`Production` is `production`)
+    const settings = environment ? this.environmentSettings(environment) : undefined;
+    if (settings?.approval && !(this.opts.approve ?? []).some((e) => e.toLowerCase() === environment!.toLowerCase())) {
+      const reason = `environment '${environment}' requires an approval that was not given (approve it: --approve ${environment})`;
+      this.log(`[${id}] ${reason}`);
+      return { ...skipped(reason), result: 'failure', environment };
+    }
+
+    const runner = new Job();
+    try {
+      const vars = { ...(this.opts.vars ?? {}), ...(settings?.vars ?? {}) };
+      const secrets = this.secretsFor(on, environment);
+      for (const s of Object.values(secrets)) if (s) this.mask(s);
+      const ctx: Contexts = {
+        ...base,
+        github: this.github(inputs, id, runner.workspace),
+        vars,
+        secrets,
+        env: {},
+        steps: {},
+        job: { status: 'success' },
+        runner: { os: 'Linux', arch: 'X64', name: 'drover-local', temp: runner.temp, tool_cache: runner.toolCache },
+        strategy: {},
+        matrix: {},
+      };
+      const env: Record<string, string> = {};
+      Object.assign(env, stringMap(template.env, ctx));
+      ctx.env = { ...env };
+      Object.assign(env, stringMap(job.env, ctx));
+      ctx.env = { ...env };
+      for (const c of [template.concurrency, job.concurrency as Token | undefined]) {
+        const group = c && tokenValue(c, ctx);
+        if (group) this.log(`[${id}] concurrency group ${asString(typeof group === 'object' ? (group as { group?: unknown }).group : group)}`);
+      }
+
+      const raw = this.raw.jobs[id]!;
+      const deadline = started + minutes(raw['timeout-minutes'], ctx, `job ${id}`) * 60_000;
+      const steps: StepRun[] = [];
+      const posts: { action: string; main: StepResult; with: Record<string, string>; env: Record<string, string>; name: string }[] = [];
+      let jobStatus: Result = 'success';
+      const extraPath: string[] = [];
+      let summary = '';
+      this.log(`[${id}] started${environment ? ` in environment ${environment}` : ''}`);
+      for (const [i, step] of (job.steps ?? []).entries()) {
+        const rawStep = raw.steps![i]!;
+        const stepStatus: Status = { success: jobStatus === 'success', failure: jobStatus === 'failure', cancelled: false };
+        const stepId = step.id;
+        const label = step.name ? asString(tokenValue(step.name, ctx)) : 'uses' in step ? String(step.uses.value) : `Run ${String(rawStep.run).split('\n')[0]}`;
+        const record: StepRun = { name: label, id: stepId, outcome: 'skipped', conclusion: 'skipped', ms: 0, outputs: {} };
+        steps.push(record);
+        if (!isTrue(step.if, ctx, stepStatus)) {
+          this.log(`[${id}] - ${label}: skipped`);
+          (ctx.steps as Record<string, unknown>)[stepId] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
+          continue;
+        }
+        const t0 = Date.now();
+        const stepEnv = { ...env, ...stringMap(step.env, ctx) };
+        const processEnv = this.processEnv(runner, ctx, stepEnv, extraPath);
+        let result: StepResult | undefined;
+        let failed = false;
+        try {
+          const remaining = Math.min(deadline, t0 + minutes(rawStep['timeout-minutes'], { ...ctx, env: stepEnv }, `step ${label}`) * 60_000) - t0;
+          if ('run' in step) {
+            const script = asString(tokenValue(step.run, { ...ctx, env: stepEnv }));
+            const file = path.join(runner.temp, `${randomUUID()}.sh`);
+            fs.writeFileSync(file, script);
+            runner.chown(file);
+            const shell = SHELLS[rawStep.shell ?? raw.defaults?.run?.shell ?? this.raw.defaults?.run?.shell ?? '']!;
+            const wdRaw = rawStep['working-directory'] ?? raw.defaults?.run?.['working-directory'] ?? this.raw.defaults?.run?.['working-directory'];
+            // evaluated as GitHub does; an absolute path is taken as it is, a relative one under the workspace
+            const wd = wdRaw && evaluateTemplate(asString(wdRaw), { ...ctx, env: stepEnv });
+            // the script holds the step's evaluated expressions, secrets among them: it is gone once the step ends
+            result = await runner.script(file, shell, { env: processEnv, cwd: wd ? path.resolve(runner.workspace, wd) : undefined, timeoutMs: remaining }).finally(() => fs.rmSync(file, { force: true }));
+          } else {
+            const uses = String(step.uses.value);
+            const withValues = Object.fromEntries(Object.entries(rawStep.with ?? {}).map(([k, v]) => [k, evaluateTemplate(asString(v), { ...ctx, env: stepEnv })]));
+            const local = actionFolder(uses, this.opts.actionsRepo ?? 'acme/drover');
+            if (local) {
+              const inputs = this.actionInputs(local, withValues, { ...ctx, env: stepEnv }, id);
+              record.with = inputs;
+              result = await runner.run(local, { with: inputs, env: { ...processEnv, GITHUB_ACTION: stepId, GITHUB_ACTION_PATH: path.dirname(manifestPath(local)) }, timeoutMs: remaining });
+              if (manifest(local).runs.post) posts.push({ action: local, main: result, with: inputs, env: processEnv, name: label });
+            } else failed = !runStandIn(this.host, uses.split('@')[0]!, withValues, runner, ctx, { env, permissions: raw.permissions, job: id });
+          }
+        } catch (err) {
+          if (err instanceof UnsupportedError) throw err;
+          this.log(`[${id}] - ${label}: ${(err as Error).message}`);
+          failed = true;
+        }
+        if (result) {
+          this.logStep(id, result);
+          failed = result.exitCode !== 0 || result.timedOut === true;
+          if (result.timedOut) this.log(`[${id}] - ${label}: timed out, its processes killed`);
+          Object.assign(env, fromEnvFile((l) => this.log(l), id, result.env));
+          for (const [file, text] of Object.entries(result.files)) if (file.startsWith('add_path_')) extraPath.unshift(...text.split('\n').filter(Boolean).reverse());
+          summary += result.summary;
+          record.outputs = result.outputs;
+          record.step = result;
+        }
+        const coe = step['continue-on-error'];
+        const continueOnError = typeof coe === 'boolean' ? coe : coe !== undefined && isTrue(coe, ctx, stepStatus);
+        record.outcome = failed ? 'failure' : 'success';
+        record.conclusion = failed && continueOnError ? 'success' : record.outcome;
+        record.ms = Date.now() - t0;
+        (ctx.steps as Record<string, unknown>)[stepId] = { outputs: record.outputs, outcome: record.outcome, conclusion: record.conclusion };
+        ctx.env = { ...env };
+        if (record.conclusion === 'failure') {
+          jobStatus = 'failure';
+          ctx.job = { status: 'failure' };
+        }
+        this.log(`[${id}] - ${label}: ${record.outcome} in ${(record.ms / 1000).toFixed(1)} s`);
+      }
+      for (const post of posts.reverse()) {
+        const postIf = manifest(post.action).runs['post-if'] ?? 'always()';
+        if (!truthy(evaluate(postIf.replace(/^\$\{\{\s*|\s*\}\}$/g, ''), ctx, { success: jobStatus === 'success', failure: jobStatus === 'failure', cancelled: false }))) continue;
+        const t0 = Date.now();
+        const result = (await runner.post(post.action, post.main, { with: post.with, env: post.env }))!;
+        this.logStep(id, result);
+        summary += result.summary;
+        const ok = result.exitCode === 0;
+        if (!ok) jobStatus = 'failure';
+        steps.push({ name: `Post ${post.name}`, id: '', outcome: ok ? 'success' : 'failure', conclusion: ok ? 'success' : 'failure', ms: Date.now() - t0, outputs: {}, step: result });
+        this.log(`[${id}] - Post ${post.name}: ${ok ? 'success' : 'failure'}`);
+      }
+      const outputs = withoutSecrets((l) => this.log(l), id, stringMap(job.outputs, ctx), this.masks);
+      const ms = Date.now() - started;
+      this.log(`[${id}] ${jobStatus} in ${(ms / 1000).toFixed(1)} s`);
+      // a failed job says which step failed and why (its errors, or its last lines), masked
+      const failedStep = jobStatus === 'failure' ? steps.find((st) => st.outcome === 'failure' && st.conclusion === 'failure') : undefined;
+      const why = failedStep?.step?.errors.length ? failedStep.step.errors : `${failedStep?.step?.stdout ?? ''}${failedStep?.step?.stderr ?? ''}`.split('\n').filter(Boolean).slice(-5);
+      const failure = failedStep ? [`step '${this.shown(failedStep.name)}' failed${why.length ? ':' : ''}`, ...why.map((l) => `  ${this.shown(l)}`)] : undefined;
+      // what GitHub shows on the run's page: the annotations, and the job summary
+      const annotations = steps
+        .flatMap((st) => st.step?.commands ?? [])
+        .filter((c) => ['error', 'warning', 'notice'].includes(c.command))
+        .map((c) => this.shown(`${c.command[0]!.toUpperCase()}${c.command.slice(1)}${c.properties.file ? ` ${c.properties.file}${c.properties.line ? `:${c.properties.line}` : ''}` : ''}${c.properties.title ? ` (${c.properties.title})` : ''}: ${c.message}`));
+      for (const a of annotations) this.log(`[${id}] annotation: ${a}`);
+      for (const line of summaryText(summary)) this.log(`[${id}] summary: ${line}`);
+      return { id, name, result: jobStatus, ms, outputs, steps, summary, environment, failure, annotations };
+    } finally {
+      fs.cpSync(runner.dir, path.join(this.dir, 'jobs', id), { recursive: true, filter: (p) => !p.includes(`${path.sep}workspace`) && !p.includes(`${path.sep}home`) });
+      runner.cleanup();
+    }
+  }
+
+  /** Declared inputs: `with:` over the defaults (evaluated); an undeclared one warned about, as the runner does. */
+  private actionInputs(action: string, given: Record<string, string>, ctx: Contexts, job: string): Record<string, string> {
+    const declared = manifest(action).inputs ?? {};
+    const unexpected = Object.keys(given).filter((k) => !(k in declared));
+    if (unexpected.length) this.log(`[${job}] Warning: Unexpected input(s) '${unexpected.join("', '")}', valid inputs are ['${Object.keys(declared).join("', '")}']`);
+    const out: Record<string, string> = {};
+    for (const [k, spec] of Object.entries(declared)) out[k] = k in given ? given[k]! : spec.default === undefined ? '' : evaluateTemplate(asString(spec.default), ctx);
+    return { ...out, ...given };
+  }
+
+  private processEnv(runner: Job, ctx: Contexts, env: Record<string, string>, extraPath: string[]): Record<string, string> {
+    const gh = ctx.github as Record<string, string>;
+    const eventPath = path.join(runner.temp, 'event.json');
+    fs.writeFileSync(eventPath, JSON.stringify(gh.event));
+    return {
+      ...env,
+      PATH: [...extraPath, process.env.PATH ?? '/usr/bin:/bin'].join(':'),
+      GITHUB_EVENT_NAME: gh.event_name!,
+      GITHUB_EVENT_PATH: eventPath,
+      GITHUB_REF: gh.ref!,
+      GITHUB_REF_NAME: gh.ref_name!,
+      GITHUB_REF_TYPE: gh.ref_type!,
+      GITHUB_SHA: gh.sha!,
+      GITHUB_REPOSITORY: gh.repository!,
+      GITHUB_REPOSITORY_OWNER: gh.repository_owner!,
+      GITHUB_RUN_ID: gh.run_id!,
+      GITHUB_RUN_NUMBER: gh.run_number!,
+      GITHUB_JOB: gh.job!,
+      GITHUB_WORKFLOW: path.basename(this.opts.workflow),
+      GITHUB_ACTOR: gh.actor!,
+    };
+  }
+
+  private callOutputs(on: Record<string, unknown> | undefined, jobs: Map<string, JobRun>, inputs: Record<string, unknown>): Record<string, string> {
+    const specs = ((on?.workflow_call as { outputs?: Record<string, { value?: string }> } | undefined)?.outputs ?? {}) as Record<string, { value?: string }>;
+    const ctx: Contexts = { jobs: Object.fromEntries([...jobs].map(([k, j]) => [k, { result: j.result, outputs: j.outputs }])), inputs, vars: this.opts.vars ?? {}, github: this.github(inputs, '', '') };
+    return Object.fromEntries(Object.entries(specs).map(([k, s]) => [k, evaluateTemplate(asString(s?.value), ctx)]));
+  }
+}

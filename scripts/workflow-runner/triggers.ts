@@ -1,0 +1,53 @@
+/** Triggers: the events of a workflow's `on:`, and GitHub's branch and tag filter patterns for push. */
+import type { RawWorkflow } from './types.ts';
+
+/** GitHub's branch/tag filter glob: `*` stops at `/`, `**` does not, `?` and `+` quantify, `[...]` a class. */
+export function filterPattern(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      re += '.*';
+      i++;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?' || c === '+') re += c;
+    else if (c === '[') {
+      const end = glob.indexOf(']', i);
+      re += end > i ? glob.slice(i, end + 1) : '\\[';
+      if (end > i) i = end;
+    } else re += c.replace(/[.^$|(){}\\/]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** Whether a name passes a filter list (later patterns win; `!` excludes). */
+export function matchesFilters(name: string, patterns: string[]): boolean {
+  let matched = false;
+  for (const p of patterns) {
+    if (p.startsWith('!')) {
+      if (filterPattern(p.slice(1)).test(name)) matched = false;
+    } else if (filterPattern(p).test(name)) matched = true;
+  }
+  return matched;
+}
+
+export function pushTriggers(on: Record<string, unknown> | undefined, ref: string, defaultBranch: string): boolean {
+  if (!on || !('push' in on)) return false;
+  const f = (on.push ?? {}) as Record<string, string[] | undefined>;
+  const tag = /^refs\/tags\/(.+)$/.exec(ref)?.[1];
+  const branch = /^refs\/heads\/(.+)$/.exec(ref)?.[1];
+  const list = (k: string) => f[k]?.map((p) => p.replace('$default-branch', defaultBranch));
+  const [only, ignore] = tag ? [list('tags'), list('tags-ignore')] : [list('branches'), list('branches-ignore')];
+  const otherKind = tag ? f.branches || f['branches-ignore'] : f.tags || f['tags-ignore'];
+  const name = (tag ?? branch)!;
+  if (only) return matchesFilters(name, only);
+  if (ignore) return !matchesFilters(name, ignore);
+  return !otherKind; // only the other kind's filters: this kind does not trigger
+}
+
+/** `on:` as a map of events, whichever of its three forms the file uses. */
+export function eventsOf(on: RawWorkflow['on']): Record<string, unknown> | undefined {
+  if (typeof on === 'string') return { [on]: {} };
+  if (Array.isArray(on)) return Object.fromEntries(on.map((e) => [e, {}]));
+  return on && Object.fromEntries(Object.entries(on).map(([k, v]) => [k, v ?? {}]));
+}
