@@ -6,7 +6,6 @@
  * stand-ins for the actions it does locally.
  */
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,10 +13,10 @@ import { parse as parseYaml } from 'yaml';
 import { Job, manifest, type StepResult } from '../harness.ts';
 import { asString, evaluate, evaluateTemplate, isTrue, minutes, stringMap, tokenValue, truthy } from './expressions.ts';
 import { fromEnvFile, withoutSecrets } from './file-commands.ts';
-import { actionFolder, manifestPath, SHELLS } from './actions.ts';
 import { loadWorkflow, topological } from './load.ts';
 import { escapeLine, summaryText } from './log.ts';
-import { runStandIn, type Host } from './stand-ins.ts';
+import { type Host } from './stand-ins.ts';
+import { runStep, type Post } from './step.ts';
 import { eventsOf, pushTriggers } from './triggers.ts';
 import { UnsupportedError, type Contexts, type EnvironmentSettings, type InputSpec, type JobRun, type JobToken, type RawWorkflow, type Result, type RunOptions, type Status, type StepRun, type Token, type WorkflowRun } from './types.ts';
 
@@ -257,7 +256,7 @@ export class WorkflowRunner {
       const raw = this.raw.jobs[id]!;
       const deadline = started + minutes(raw['timeout-minutes'], ctx, `job ${id}`) * 60_000;
       const steps: StepRun[] = [];
-      const posts: { action: string; main: StepResult; with: Record<string, string>; env: Record<string, string>; name: string }[] = [];
+      const posts: Post[] = [];
       let jobStatus: Result = 'success';
       const extraPath: string[] = [];
       let summary = '';
@@ -281,28 +280,9 @@ export class WorkflowRunner {
         let failed = false;
         try {
           const remaining = Math.min(deadline, t0 + minutes(rawStep['timeout-minutes'], { ...ctx, env: stepEnv }, `step ${label}`) * 60_000) - t0;
-          if ('run' in step) {
-            const script = asString(tokenValue(step.run, { ...ctx, env: stepEnv }));
-            const file = path.join(runner.temp, `${randomUUID()}.sh`);
-            fs.writeFileSync(file, script);
-            runner.chown(file);
-            const shell = SHELLS[rawStep.shell ?? raw.defaults?.run?.shell ?? this.raw.defaults?.run?.shell ?? '']!;
-            const wdRaw = rawStep['working-directory'] ?? raw.defaults?.run?.['working-directory'] ?? this.raw.defaults?.run?.['working-directory'];
-            // evaluated as GitHub does; an absolute path is taken as it is, a relative one under the workspace
-            const wd = wdRaw && evaluateTemplate(asString(wdRaw), { ...ctx, env: stepEnv });
-            // the script holds the step's evaluated expressions, secrets among them: it is gone once the step ends
-            result = await runner.script(file, shell, { env: processEnv, cwd: wd ? path.resolve(runner.workspace, wd) : undefined, timeoutMs: remaining }).finally(() => fs.rmSync(file, { force: true }));
-          } else {
-            const uses = String(step.uses.value);
-            const withValues = Object.fromEntries(Object.entries(rawStep.with ?? {}).map(([k, v]) => [k, evaluateTemplate(asString(v), { ...ctx, env: stepEnv })]));
-            const local = actionFolder(uses, this.opts.actionsRepo ?? 'acme/drover');
-            if (local) {
-              const inputs = this.actionInputs(local, withValues, { ...ctx, env: stepEnv }, id);
-              record.with = inputs;
-              result = await runner.run(local, { with: inputs, env: { ...processEnv, GITHUB_ACTION: stepId, GITHUB_ACTION_PATH: path.dirname(manifestPath(local)) }, timeoutMs: remaining });
-              if (manifest(local).runs.post) posts.push({ action: local, main: result, with: inputs, env: processEnv, name: label });
-            } else failed = !runStandIn(this.host, uses.split('@')[0]!, withValues, runner, ctx, { env, permissions: raw.permissions, job: id });
-          }
+          const ran = await runStep({ step, rawStep, defaults: [raw.defaults, this.raw.defaults], runner, ctx: { ...ctx, env: stepEnv }, processEnv, remainingMs: remaining, actionsRepo: this.opts.actionsRepo ?? 'acme/drover', job: id, stepId, record, posts, label, env, permissions: raw.permissions, host: this.host, actionInputs: (action, given) => this.actionInputs(action, given, { ...ctx, env: stepEnv }, id) });
+          result = ran.result;
+          failed = ran.failed;
         } catch (err) {
           if (err instanceof UnsupportedError) throw err;
           this.log(`[${id}] - ${label}: ${(err as Error).message}`);
