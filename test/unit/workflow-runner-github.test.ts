@@ -232,6 +232,59 @@ jobs:
   });
 });
 
+describe('the documented behaviours the templates rely on', () => {
+  it('takes env from the workflow, then the job, then the step, the most specific winning (variables: defining environment variables for a single workflow)', async () => {
+    const wf = await run(`
+on: push
+env:
+  WHO: workflow
+  WORKFLOW_ONLY: w
+jobs:
+  j:
+    runs-on: ubuntu-latest
+    env:
+      WHO: job
+      JOB_ONLY: j
+    steps:
+      - run: echo "who=$WHO w=$WORKFLOW_ONLY j=$JOB_ONLY"
+      - run: echo "who=$WHO"
+        env:
+          WHO: step
+`);
+    expect(wf.result, wf.log).toBe('success');
+    expect(wf.log).toContain('[j] who=job w=w j=j');
+    expect(wf.log).toContain('[j] who=step');
+  });
+
+  it('runs run: with bash -e by default, bash with pipefail for shell: bash, and sh (workflow syntax: defaults.run.shell, exit codes and error action preference)', async () => {
+    const wf = await run(`
+on: push
+jobs:
+  default-shell:
+    runs-on: ubuntu-latest
+    steps:
+      - run: 'false | true; echo "default, a failing pipe stage does not stop it"'
+  bash:
+    runs-on: ubuntu-latest
+    steps:
+      - shell: bash
+        run: 'false | true; echo "not reached"'
+  sh:
+    runs-on: ubuntu-latest
+    defaults:
+      run:
+        shell: sh
+    steps:
+      - run: 'echo "sh runs $(ps -o comm= -p $$)"'
+`);
+    const result = Object.fromEntries(wf.jobs.map((j) => [j.id, j.result]));
+    expect(result).toEqual({ 'default-shell': 'success', bash: 'failure', sh: 'success' });
+    expect(wf.log).toContain('[default-shell] default, a failing pipe stage does not stop it');
+    expect(wf.log).not.toContain('[bash] not reached');
+    expect(wf.log).toMatch(/\[sh\] sh runs (sh|dash)$/m);
+  });
+});
+
 describe('run-workflow.ts, the CLI a newcomer meets', () => {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST'))); // as a user runs it
   const cli = (...args: string[]) => spawnSync(NODE24, [path.join(ROOT, 'scripts/run-workflow.ts'), ...args], { encoding: 'utf8', env: { ...env, TOKEN: 'cli-secret-1234' } });

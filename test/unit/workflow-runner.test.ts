@@ -13,7 +13,7 @@ const bed = runnerBed();
 const run = bed.run;
 
 describe('local workflow runner', () => {
-  it('runs jobs in needs order, carries GITHUB_OUTPUT, GITHUB_ENV and GITHUB_PATH between steps and job outputs to needs', async () => {
+  it('runs jobs in needs order, carries GITHUB_OUTPUT, GITHUB_ENV and GITHUB_PATH between steps and job outputs to needs (workflow syntax: jobs.<job_id>.needs, jobs.<job_id>.outputs; workflow commands: environment files)', async () => {
     const wf = await run(`
 on: push
 env:
@@ -86,7 +86,7 @@ jobs:
     expect(wf.log).toContain('[use] built at run 7');
   });
 
-  it('decides job and step if with success(), failure(), always() and cancelled(); continue-on-error keeps the job green', async () => {
+  it('decides job and step if with success(), failure(), always() and cancelled(); continue-on-error keeps the job green (expressions: status check functions; workflow syntax: steps[*].continue-on-error)', async () => {
     const wf = await run(`
 on: push
 jobs:
@@ -138,7 +138,7 @@ jobs:
     expect(byId.notcancelled!.result).toBe('success');
   });
 
-  it('types workflow_dispatch inputs (booleans stay booleans in inputs, strings in github.event.inputs) and checks choices and required ones', async () => {
+  it('types workflow_dispatch inputs (booleans stay booleans in inputs, strings in github.event.inputs) and checks choices and required ones (workflow syntax: on.workflow_dispatch.inputs; contexts: inputs)', async () => {
     const yaml = `
 on:
   workflow_dispatch:
@@ -164,7 +164,7 @@ jobs:
     await expect(run(yaml, { event: 'workflow_dispatch', inputs: { version: '1', bogus: 'x' } })).rejects.toThrow("Input 'bogus': the workflow declares no such input");
   });
 
-  it('gives a called workflow only the secrets it declares, and its outputs', async () => {
+  it('gives a called workflow only the secrets it declares, and its outputs (reusing workflows: using inputs and secrets, using outputs)', async () => {
     const yaml = `
 on:
   workflow_call:
@@ -193,7 +193,7 @@ jobs:
     await expect(run(yaml, { event: 'workflow_call', secrets: {} })).rejects.toThrow('Secret TOKEN is required by the called workflow');
   });
 
-  it('masks secrets and what steps mask in its log, and escapes control characters', async () => {
+  it('masks secrets and what steps mask in its log, and escapes control characters (workflow commands: masking a value in a log)', async () => {
     const wf = await run(
       `
 on: push
@@ -220,7 +220,7 @@ jobs:
     expect(wf.log).toContain('[leak] c\\x1b]0;title\\x07'); // any other escape sequence is shown, not acted on
   });
 
-  it('runs an environment job only when approved, with the environment’s variables and secrets over the repository’s', async () => {
+  it('runs an environment job only when approved, with the environment’s variables and secrets over the repository’s (managing environments for deployment: required reviewers, environment secrets and variables)', async () => {
     const yaml = `
 on: push
 jobs:
@@ -243,7 +243,7 @@ jobs:
     expect(approved.log).toContain('stack=auth-prod key-set=true');
   });
 
-  it('follows push filters: tags v*.*.* and the default branch', async () => {
+  it('follows push filters: tags v*.*.* and the default branch (workflow syntax: on.push.<branches|tags>)', async () => {
     const yaml = `
 on:
   push:
@@ -301,7 +301,7 @@ jobs:
     expect(wf.log).toMatch(/::error::Input 'weights' is invalid/);
   });
 
-  it('matches filter patterns as GitHub documents them', () => {
+  it('matches filter patterns as GitHub documents them (workflow syntax: filter pattern cheat sheet)', () => {
     expect(filterPattern('v*.*.*').test('v1.2.3')).toBe(true);
     expect(filterPattern('v*.*.*').test('v1.2')).toBe(false);
     expect(filterPattern('release/*').test('release/1.0')).toBe(true);
