@@ -131,6 +131,8 @@ describe('docker: swarm services and stacks', () => {
   afterAll(async () => {
     await stackRemove(stack).catch(() => undefined);
     await until('the stack to go', async () => ((await stackServices(stack)).length === 0 ? true : undefined), 30_000).catch(() => undefined);
+    // `stack rm` removes the stack's network after its tasks, which can outlast the services
+    await until('its network to go', () => (docker('network', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${stack}`) ? undefined : true), 30_000).catch(() => undefined);
     docker('rmi', '-f', image2, unhealthy);
   });
 
