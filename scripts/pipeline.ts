@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { ROOT, RUNNER_UID, testbedEnv } from './harness.ts';
-import { deployLoadBalancer } from './load-balancer.ts';
+import { buildLoadBalancerImage, deployLoadBalancer } from './load-balancer.ts';
 import { startMoto } from './local-servers.ts';
 import { WorkflowRunner, type RunOptions, type WorkflowRun } from './workflow-runner/index.ts';
 
@@ -50,7 +50,7 @@ export class PipelineBed {
     this.createRepository();
     log(`repository ${this.remote}: master and develop with examples/auth-service`);
     this.docker(['login', this.testbed.REGISTRY!, '-u', this.testbed.REGISTRY_USER!, '--password-stdin'], this.testbed.REGISTRY_PASSWORD!);
-    execFileSync('docker', ['build', '-q', '-t', this.lbImage, path.join(ROOT, 'examples/haproxy-lb')], { stdio: 'ignore' });
+    buildLoadBalancerImage(this.lbImage);
     this.docker(['push', '-q', this.lbImage]);
     this.docker(['network', 'create', '--driver', 'overlay', '--attachable', this.network]);
     const s = this.stacks;

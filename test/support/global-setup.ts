@@ -3,11 +3,11 @@
  * (the example's builder, its package, the load balancer), so that their first builds are cache
  * hits instead of the same apt-get installs at once, and makes the run's own folder (locks).
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Job, ROOT } from '../../scripts/harness';
+import { Job } from '../../scripts/harness';
+import { buildLoadBalancerImage } from '../../scripts/load-balancer';
 import { timed } from '../../scripts/timing';
 import { copyExample, docker, loadTestbedEnv } from './testbed';
 
@@ -30,7 +30,7 @@ export default async function setup(): Promise<() => void> {
       const step = await job.run(action, { with: inputs });
       if (step.exitCode !== 0) throw new Error(`global setup: ${action} failed:\n${step.stdout}\n${step.stderr}`);
     }
-    execFileSync('docker', ['build', '-q', '-t', images[2]!, path.join(ROOT, 'examples/haproxy-lb')], { stdio: 'ignore' });
+    buildLoadBalancerImage(images[2]!);
   });
   delete process.env.DROVER_TEST_FILE;
   return () => {

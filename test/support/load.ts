@@ -9,7 +9,6 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { timed } from '../../scripts/timing';
 
 /**
@@ -151,16 +150,27 @@ export async function measureAlone(name: string): Promise<() => void> {
   const runDir = process.env.DROVER_TEST_RUN_DIR;
   if (!runDir) throw new Error('DROVER_TEST_RUN_DIR is not set: run the tests through vitest (test/support/global-setup.ts)');
   const lock = path.join(runDir, 'load.lock');
+  const take = (): (() => void) | undefined => {
+    try {
+      fs.mkdirSync(lock);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+      throw e;
+    }
+    fs.writeFileSync(path.join(lock, 'owner'), name);
+    return () => fs.rmSync(lock, { recursive: true, force: true });
+  };
   return timed('wait', 'the load-measuring lock', async () => {
-    for (;;) {
-      try {
-        fs.mkdirSync(lock);
-        fs.writeFileSync(path.join(lock, 'owner'), name);
-        return () => fs.rmSync(lock, { recursive: true, force: true });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        await sleep(500);
-      }
+    // watched before the first try, so that a release between the try and the watch is not missed
+    const stop = new AbortController();
+    const changes = fs.promises.watch(runDir, { signal: stop.signal });
+    try {
+      let release = take();
+      if (release) return release;
+      for await (const change of changes) if (change.filename === 'load.lock' && (release = take())) return release;
+      throw new Error('the run folder stopped being watched');
+    } finally {
+      stop.abort();
     }
   });
 }

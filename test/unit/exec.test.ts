@@ -61,7 +61,7 @@ describe('process runner', () => {
 describe('logLines', () => {
   it('prints earlier output as data the runner does not act on', async () => {
     const { logLines: logGroup } = await import('../../actions/shared/exec');
-    const { parseCommands } = await import('../../scripts/harness');
+    const { parseCommands } = await import('../../scripts/runner-files');
     const writes: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((chunk: string) => (writes.push(chunk), true)) as typeof process.stdout.write;

@@ -69,7 +69,7 @@ describe('retry policy', () => {
 
 describe('retry log lines', () => {
   it('never let a remote text start a workflow command through a bare carriage return', async () => {
-    const { parseCommands } = await import('../../scripts/harness');
+    const { parseCommands } = await import('../../scripts/runner-files');
     const writes: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((chunk: string) => (writes.push(chunk), true)) as typeof process.stdout.write;

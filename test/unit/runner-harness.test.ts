@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommands, parseKeyValueFile } from '../../scripts/harness';
+import { parseCommands, parseKeyValueFile } from '../../scripts/runner-files';
 
 describe('runner harness parsing', () => {
   it('reads heredoc and plain records as the runner does', () => {

@@ -2,12 +2,13 @@
 import contract from '../action.yml';
 import { InputError, Inputs } from '../../shared/inputs';
 import type { RoutingRecord } from './plan';
-import { parseRouting, SET_ID } from './routing';
+import { DNS_NAME, SET_ID, validValue, type RecordType } from './names';
+import { parseRouting } from './routing';
 
 export interface Config {
   zone: string;
   record: string;
-  type: 'A' | 'AAAA' | 'CNAME';
+  type: RecordType;
   weights?: Record<string, number>;
   active: string;
   values: Record<string, string>;
@@ -33,7 +34,6 @@ export interface Config {
 
 /** A hosted zone id (Route 53's own start with Z; an emulator's need not): upper-case letters and digits, never a dot. */
 const ZONE_ID = /^[A-Z0-9]{1,32}$/;
-const DNS_NAME = /^(?=.{1,253}\.?$)(\*\.)?([a-zA-Z0-9_](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.?$/;
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function fqdn(name: string): string {
@@ -72,7 +72,7 @@ export async function readConfig(input = new Inputs(contract)): Promise<Config> 
   const gateTimes = input.integer('gate-times', { min: 1, max: 100 });
   const gate = gateUrl ? { url: gateUrl, status: gateStatus, times: gateTimes } : gateCheck ? { healthCheckId: gateCheck } : undefined;
 
-  const { records: routing, warnings } = await parseRouting(input.string('routing-records', { multiline: true }), type, validValue);
+  const { records: routing, warnings } = await parseRouting(input.string('routing-records', { multiline: true }), type);
   const lbHosts = readLbHosts(input);
   const lbStack = input.string('lb-stack', { pattern: LABEL, accepted: 'a lower-case DNS label such as auth-green' });
   const lbEnvironment = input.string('lb-environment', { pattern: LABEL, accepted: 'a lower-case DNS label such as production' });
@@ -142,12 +142,6 @@ function readWeights(input: Inputs, allowAllZero: boolean): Record<string, numbe
   if (!allowAllZero && Object.values(weights).every((w) => w === 0))
     throw new InputError(name, Object.entries(weights).map(([k, v]) => `${k}=${v}`).join(','), 'at least one weight above 0 (all 0 sends traffic to every record equally; set allow-all-zero: true to mean it)');
   return weights;
-}
-
-function validValue(type: Config['type'], value: string): boolean {
-  if (type === 'A') return /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(value);
-  if (type === 'AAAA') return /^[0-9a-fA-F:]+$/.test(value) && value.includes(':');
-  return DNS_NAME.test(value);
 }
 
 function readLbHosts(input: Inputs): Record<string, string[]> {

@@ -5,12 +5,11 @@
  * accept them and Route 53 refuse them at apply time.
  */
 import { InputError } from '../../shared/inputs';
+import { HOST_NAME, SET_ID, validValue, type RecordType } from './names';
 import type { HealthCheckSpec, RoutingRecord } from './plan';
 
 export const ROUTING_ACCEPTED = 'a YAML list of {set-identifier, value, failover|region|continent|country, health-check?}';
 
-/** 1 to 128 characters, any (Route 53's SetIdentifier); a line break cannot pass through inputs and outputs. */
-export const SET_ID = /^[^\r\n]{1,128}$/;
 
 const POLICY_VALUE = { failover: /^(PRIMARY|SECONDARY)$/, region: /^[a-z]{2}(-[a-z]+)+-\d$/, continent: /^(AF|AN|AS|EU|OC|NA|SA)$/, country: /^([A-Z]{2}|\*)$/ };
 
@@ -35,10 +34,8 @@ export interface RoutingInput {
   warnings: string[];
 }
 
-type Validate = (type: 'A' | 'AAAA' | 'CNAME', value: string) => boolean;
-const DNS_NAME = /^(?=.{1,253}\.?$)([a-zA-Z0-9_](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.?$/;
 
-export async function parseRouting(text: string, type: 'A' | 'AAAA' | 'CNAME', validValue: Validate): Promise<RoutingInput> {
+export async function parseRouting(text: string, type: RecordType): Promise<RoutingInput> {
   if (!text) return { records: [], warnings: [] };
   const { parse } = await import('yaml');
   let list: unknown;
@@ -48,11 +45,11 @@ export async function parseRouting(text: string, type: 'A' | 'AAAA' | 'CNAME', v
     throw new InputError('routing-records', text.split('\n')[0]!, ROUTING_ACCEPTED);
   }
   if (!Array.isArray(list) || !list.length) throw new InputError('routing-records', text.split('\n')[0]!, ROUTING_ACCEPTED);
-  const records = list.map((raw: Record<string, unknown>, i) => readRecord(raw ?? {}, `item ${i + 1}`, type, validValue));
+  const records = list.map((raw: Record<string, unknown>, i) => readRecord(raw ?? {}, `item ${i + 1}`, type));
   return { records, warnings: checkSet(records) };
 }
 
-function readRecord(raw: Record<string, unknown>, at: string, type: 'A' | 'AAAA' | 'CNAME', validValue: Validate): RoutingRecord {
+function readRecord(raw: Record<string, unknown>, at: string, type: RecordType): RoutingRecord {
   const id = String(raw['set-identifier'] ?? '');
   const value = String(raw.value ?? '');
   if (!SET_ID.test(id)) throw new InputError('routing-records', `${at}: set-identifier ${id}`, '1 to 128 characters on one line');
@@ -66,7 +63,7 @@ function readRecord(raw: Record<string, unknown>, at: string, type: 'A' | 'AAAA'
   return { setIdentifier: id, value, policy, policyValue, healthCheck: hc ? readHealthCheck(hc, at, type, value) : undefined };
 }
 
-function readHealthCheck(hc: Record<string, unknown>, at: string, type: 'A' | 'AAAA' | 'CNAME', value: string): HealthCheckSpec {
+function readHealthCheck(hc: Record<string, unknown>, at: string, type: RecordType, value: string): HealthCheckSpec {
   const hcType = String(hc.type ?? 'HTTPS');
   if (!/^(HTTP|HTTPS)$/.test(hcType)) throw new InputError('routing-records', `${at}: health-check type ${hcType}`, 'HTTP or HTTPS');
   const port = Number(hc.port ?? (hcType === 'HTTPS' ? 443 : 80));
@@ -78,7 +75,7 @@ function readHealthCheck(hc: Record<string, unknown>, at: string, type: 'A' | 'A
   const path = String(hc.path ?? '/');
   if (!path.startsWith('/')) throw new InputError('routing-records', `${at}: health-check path ${path}`, 'a path starting with /');
   const host = hc.host === undefined ? undefined : String(hc.host);
-  if (host !== undefined && !DNS_NAME.test(host)) throw new InputError('routing-records', `${at}: health-check host ${host}`, 'a DNS name');
+  if (host !== undefined && !HOST_NAME.test(host)) throw new InputError('routing-records', `${at}: health-check host ${host}`, 'a DNS name');
   // A check needs an address or a host name: an A or AAAA record's own value, a CNAME's host.
   const ip = hc.ip !== undefined ? String(hc.ip) : type !== 'CNAME' && !host ? value : undefined;
   if (!ip && !host) throw new InputError('routing-records', `${at}: health-check of a CNAME without host`, 'a host (the name to check) for a CNAME record');

@@ -8,9 +8,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   events,
+  listByLabel,
+} from '../../shared/docker';
+import {
   execInContainers,
   inspectService,
-  listByLabel,
   rollbackService,
   scaleService,
   stackDeploy,
@@ -22,7 +24,7 @@ import {
   waitForUpdate,
   SETTLED,
   untilReplicasRun,
-} from '../../shared/docker';
+} from '../../shared/swarm';
 import { tempDir, type RunnerContext } from '../../shared/context';
 import { StepFailure } from '../../shared/action';
 import type { Certificate, RolloutInputs } from './config';

@@ -1,0 +1,192 @@
+/** Swarm services and stacks through the docker CLI (docker.ts runs it). */
+import { createHash } from 'node:crypto';
+import { docker, dockerJson, dockerLines, dockerOk, inspectContainers, untilChanged } from './docker';
+import { escapeLog, type ExecOptions } from './exec';
+
+/** `active` on a swarm manager or worker, `inactive` otherwise. */
+export async function swarmState(): Promise<string> {
+  return (await dockerLines(['info', '--format', '{{.Swarm.LocalNodeState}}']))[0] ?? 'inactive';
+}
+
+/** Deploys (creates or updates) a stack from compose files; `env` is the stack files' interpolation. */
+export async function stackDeploy(
+  stack: string,
+  files: readonly string[],
+  opts: ExecOptions & { prune?: boolean; withRegistryAuth?: boolean } = {},
+): Promise<void> {
+  const args = ['stack', 'deploy', ...files.flatMap((f) => ['--compose-file', f])];
+  if (opts.prune) args.push('--prune');
+  if (opts.withRegistryAuth) args.push('--with-registry-auth');
+  await dockerOk([...args, stack], { what: `Deploying the stack ${stack}`, ...opts });
+}
+
+export async function stackRemove(stack: string, opts: ExecOptions = {}): Promise<void> {
+  await dockerOk(['stack', 'rm', stack], { what: `Removing the stack ${stack}`, silent: true, ...opts });
+}
+
+/** The services of a stack, by their full names (`<stack>_<service>`). */
+export async function stackServices(stack: string): Promise<string[]> {
+  return dockerLines(['service', 'ls', '--filter', `label=com.docker.stack.namespace=${stack}`, '--format', '{{.Name}}']);
+}
+
+export interface ServiceInspect {
+  ID: string;
+  Spec: {
+    Name: string;
+    Labels?: Record<string, string>;
+    TaskTemplate: { ContainerSpec: { Image: string; Secrets?: { SecretName: string; File?: { Name: string } }[] } };
+    Mode?: { Replicated?: { Replicas?: number }; Global?: object };
+    UpdateConfig?: Record<string, unknown>;
+  };
+  PreviousSpec?: ServiceInspect['Spec'];
+  UpdateStatus?: { State: string; StartedAt?: string; CompletedAt?: string; Message?: string };
+}
+
+export async function inspectService(name: string): Promise<ServiceInspect | undefined> {
+  return (await dockerJson<ServiceInspect[]>(['service', 'inspect', name]))?.[0];
+}
+
+export interface ServiceUpdate {
+  image?: string;
+  parallelism?: number;
+  delaySeconds?: number;
+  order?: 'start-first' | 'stop-first';
+  failureAction?: 'pause' | 'continue' | 'rollback';
+  monitorSeconds?: number;
+  /** A secret given to the tasks: `source` (the secret's name) as /run/secrets/<target>. */
+  secretAdd?: { source: string; target: string };
+}
+
+/** Pure: the argv of a rolling `docker service update`, detached (the caller watches the tasks). */
+export function serviceUpdateArgv(name: string, update: ServiceUpdate): string[] {
+  const args = ['service', 'update', '--detach', '--with-registry-auth'];
+  if (update.image) args.push('--image', update.image);
+  if (update.parallelism !== undefined) args.push('--update-parallelism', String(update.parallelism));
+  if (update.delaySeconds !== undefined) args.push('--update-delay', `${update.delaySeconds}s`);
+  if (update.order) args.push('--update-order', update.order);
+  if (update.failureAction) args.push('--update-failure-action', update.failureAction);
+  if (update.monitorSeconds !== undefined) args.push('--update-monitor', `${update.monitorSeconds}s`);
+  if (update.secretAdd) args.push('--secret-add', `source=${update.secretAdd.source},target=${update.secretAdd.target}`);
+  return [...args, name];
+}
+
+export async function updateService(name: string, update: ServiceUpdate, opts: ExecOptions = {}): Promise<void> {
+  await dockerOk(serviceUpdateArgv(name, update), { what: `Updating the service ${name}`, silent: true, ...opts });
+}
+
+export async function rollbackService(name: string, opts: ExecOptions = {}): Promise<void> {
+  await dockerOk(['service', 'rollback', '--detach', name], { what: `Rolling back the service ${name}`, silent: true, ...opts });
+}
+
+/** Where a service's rolling update (or the rollback swarm started for it) came to rest. */
+export interface UpdateOutcome {
+  state: 'completed' | 'converged' | 'paused' | 'rollback_completed' | 'rollback_paused' | 'timeout';
+  message: string;
+  waitedMs: number;
+}
+
+/** The UpdateStatus states in which swarm has stopped moving an update (or its rollback). */
+export const SETTLED = new Set(['completed', 'paused', 'rollback_completed', 'rollback_paused']);
+
+/**
+ * Waits until the update started after `before` (the service's UpdateStatus.StartedAt when the
+ * update was requested) settles, looking again on each of the service's events; `timeout` when
+ * it has not settled within `timeoutMs` (the update goes on: the caller decides whether to roll back).
+ *
+ * With `stableMs`, it also ends as `converged` once every replica has run the new spec for that
+ * long without swarm pausing or rolling back, as `docker service update` itself does ("verify:
+ * waiting N seconds to verify that tasks are stable", N being the update's monitor period); swarm
+ * reports `completed` only after the monitor period that follows the last batch's delay.
+ */
+export async function waitForUpdate(
+  name: string,
+  before: string | undefined,
+  opts: { timeoutMs: number; fallbackMs?: number; signal?: AbortSignal; stableMs?: number },
+): Promise<UpdateOutcome> {
+  const start = Date.now();
+  let last: ServiceInspect['UpdateStatus'];
+  let convergedAt: number | undefined;
+  const settled = await untilChanged(
+    ['type=service', `service=${name}`, ...(opts.stableMs === undefined ? [] : ['type=container', `label=com.docker.swarm.service.name=${name}`])],
+    async (): Promise<UpdateOutcome['state'] | undefined> => {
+      const svc = await inspectService(name);
+      last = svc?.UpdateStatus;
+      const ours = last && last.StartedAt !== before;
+      if (ours && SETTLED.has(last!.State)) return last!.State as UpdateOutcome['state'];
+      if (opts.stableMs === undefined || !svc || (ours && last!.State !== 'updating')) return undefined;
+      convergedAt = (await runsSpec(svc)) ? (convergedAt ?? Date.now()) : undefined;
+      return convergedAt !== undefined && Date.now() - convergedAt >= opts.stableMs ? 'converged' : undefined;
+    },
+    { deadline: start + opts.timeoutMs, signal: opts.signal, fallbackMs: opts.stableMs === undefined ? opts.fallbackMs : Math.min(opts.fallbackMs ?? 500, 500) },
+  );
+  return { state: settled ?? 'timeout', message: escapeLog(last?.Message ?? ''), waitedMs: Date.now() - start };
+}
+
+/**
+ * Waits until every replica of a service runs its current spec, looking again on each event of
+ * its containers (start, health, exit); false when the deadline comes first.
+ */
+export async function untilReplicasRun(name: string, opts: { deadline: number; signal?: AbortSignal }): Promise<boolean> {
+  const done = await untilChanged(
+    ['type=container', `label=com.docker.swarm.service.name=${name}`],
+    async () => {
+      const svc = await inspectService(name);
+      return svc && (await runsSpec(svc)) ? true : undefined;
+    },
+    opts,
+  );
+  return done === true;
+}
+
+/** Every replica running the service's current spec (its image, digest included), none other. */
+async function runsSpec(svc: ServiceInspect): Promise<boolean> {
+  const want = svc.Spec.Mode?.Replicated?.Replicas;
+  const running = (await serviceTasks(svc.ID)).filter((t) => t.DesiredState === 'Running');
+  return want !== undefined && running.length === want && running.every((t) => t.CurrentState.startsWith('Running') && t.Image === svc.Spec.TaskTemplate.ContainerSpec.Image);
+}
+
+export interface ServiceTask {
+  ID: string;
+  Name: string;
+  Image: string;
+  DesiredState: string;
+  CurrentState: string;
+  Error: string;
+}
+
+export async function serviceTasks(name: string): Promise<ServiceTask[]> {
+  return (await dockerLines(['service', 'ps', '--no-trunc', '--format', '{{json .}}', name])).map((l) => JSON.parse(l) as ServiceTask);
+}
+
+/** Scales a replicated service, detached (the caller waits as it needs). */
+export async function scaleService(name: string, replicas: number, opts: ExecOptions = {}): Promise<void> {
+  await dockerOk(['service', 'scale', '--detach', `${name}=${replicas}`], { what: `Scaling the service ${name}`, silent: true, ...opts });
+}
+
+/** Adds labels to a service's own spec: the tasks are not touched (no restart). */
+export async function updateServiceLabels(name: string, labels: Record<string, string>, opts: ExecOptions = {}): Promise<void> {
+  const args = Object.entries(labels).flatMap(([k, v]) => ['--label-add', `${k}=${v}`]);
+  await dockerOk(['service', 'update', '--detach', ...args, name], { what: `Labelling the service ${name}`, silent: true, ...opts });
+}
+
+/**
+ * A swarm secret named `<prefix>-<first 12 hex of the content's sha256>`, created from stdin
+ * unless it exists (secrets are immutable: new content, new name). Returns its name.
+ */
+export async function createSecret(prefix: string, content: string, opts: ExecOptions = {}): Promise<string> {
+  const name = `${prefix}-${createHash('sha256').update(content).digest('hex').slice(0, 12)}`;
+  if ((await docker(['secret', 'inspect', name], { silent: true })).code === 0) return name;
+  await dockerOk(['secret', 'create', name, '-'], { what: `Creating the secret ${name}`, silent: true, stdin: content, ...opts });
+  return name;
+}
+
+/** Runs argv in each container; how many ran it (a container that stopped meanwhile is skipped), throwing if one fails. */
+export async function execInContainers(ids: readonly string[], argv: readonly string[], opts: ExecOptions = {}): Promise<number> {
+  let ran = 0;
+  for (const c of await inspectContainers(ids)) {
+    if (!c.State?.Running) continue;
+    await dockerOk(['exec', c.Id, ...argv], { what: `${argv[0]} in ${c.Name.replace(/^\//, '')}`, silent: true, ...opts });
+    ran++;
+  }
+  return ran;
+}
