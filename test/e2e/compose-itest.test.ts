@@ -182,10 +182,11 @@ volumes:
     expect(JSON.parse(step.state.compose!).down).toBe(true);
   });
 
-  // Four at a time: what each run leaves is found by its own project's labels.
+  // A few at a time: what each run leaves is found by its own project's labels.
   const WAIT_S = 30;
+  const AT_ONCE = 4;
   const kinds = Array.from({ length: 20 }, (_, i) => ['pass', 'fail', 'timeout', 'killed'][i % 4]!);
-  const rounds = Math.ceil(kinds.length / 4);
+  const rounds = Math.ceil(kinds.length / AT_ONCE);
   it('twenty runs mixing pass, fail, timeout and a killed main with its post leave no containers, networks or volumes', async () => {
     const one = async (kind: string) => {
       const inputs: Record<string, string> =
@@ -195,7 +196,7 @@ volumes:
       return { kind, step, post: post! };
     };
     const runs: Awaited<ReturnType<typeof one>>[] = [];
-    for (let r = 0; r < rounds; r++) runs.push(...(await Promise.all(kinds.slice(r * 4, r * 4 + 4).map(one))));
+    for (let r = 0; r < rounds; r++) runs.push(...(await Promise.all(kinds.slice(r * AT_ONCE, (r + 1) * AT_ONCE).map(one))));
     const outcomes: Record<string, number> = {};
     for (const { kind, step, post } of runs) {
       expect(post.exitCode).toBe(0);
