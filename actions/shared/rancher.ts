@@ -1,14 +1,19 @@
 /**
  * The Rancher 1.x (Cattle) API: the only place that builds its requests. v1 and v2-beta paths,
- * environment and account API keys (HTTP basic auth), name lookups with paging and the
- * case-insensitive fallback rancher-compose uses, resource actions, and waiting on the
- * `transitioning` / `state` fields. Every request has a timeout; 5xx answers, connection errors
- * and timeouts are retried with backoff, 4xx never; 422 bodies become messages that name the
- * code and the field.
+ * environment and account API keys (HTTP basic auth), name lookups with paging, resource
+ * actions, and waiting on the `transitioning` / `state` fields. Every request has a timeout;
+ * 5xx answers, 409 Conflict (a busy resource), connection errors and timeouts are retried with
+ * backoff, other 4xx never; 422 bodies become messages that name the code and the field. A
+ * write that is not idempotent (a create, an action) is read back before it is retried, so a
+ * write that took effect while its answer was lost is not made twice.
+ *
+ * The key goes only where the user sent it: every link, action and next page the server
+ * returns is re-based onto the configured origin and API path (or refused), redirects are
+ * errors, and answers are bounded in size and pages. Facts: shared/reference/rancher-1.6-conformance.md.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { escapeLog } from './exec';
-import { TransientError, PermanentError, withRetry } from './retry';
+import { TransientError, PermanentError, isRetryable, withRetry } from './retry';
 
 export type ApiVersion = 'v1' | 'v2-beta';
 
@@ -70,6 +75,19 @@ export function errorMessage(what: string, status: number, body: string): string
 }
 
 const PAGE = 1000;
+/** Bounds on what the server may send: a page's body, and how many pages a list follows. */
+const MAX_BODY = 32 * 1024 * 1024;
+const MAX_PAGES = 200;
+
+/** 409 is a busy resource (V20): transient, as 5xx are. */
+function retryable(err: unknown): boolean {
+  return isRetryable(err) || (err instanceof RancherError && err.status === 409);
+}
+
+/** A URL is sent a key only over HTTPS, or over HTTP to this machine. */
+export function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
 
 export class Rancher {
   readonly origin: string;
@@ -79,6 +97,7 @@ export class Rancher {
 
   constructor(readonly opts: RancherOptions) {
     const url = new URL(opts.url);
+    if (url.protocol !== 'https:' && !isLoopback(url.hostname)) throw new RancherError(`Refusing to send the API key to ${url.origin} over plain HTTP: use https://`, 400);
     const m = /^(.*?)\/(v1|v2-beta)(?:\/projects\/([^/]+))?\/?$/.exec(url.pathname);
     this.origin = `${url.origin}${m ? m[1] : url.pathname.replace(/\/$/, '')}`;
     this.version = (m?.[2] as ApiVersion | undefined) ?? 'v2-beta';
@@ -95,23 +114,52 @@ export class Rancher {
     return this.version === 'v1' ? 'environmentId' : 'stackId';
   }
 
+  /**
+   * A path of ours, or a link from the server re-based onto the configured origin and API path:
+   * the part from `/v1/` or `/v2-beta/` on is kept, the origin never. Anything else is refused.
+   */
   private url(p: string): string {
-    return /^https?:\/\//.test(p) ? p : `${this.origin}/${this.version}${this.projectPath}${p}`;
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(p)) return `${this.origin}/${this.version}${this.projectPath}${p}`;
+    let link: URL;
+    try {
+      link = new URL(p);
+    } catch {
+      throw new RancherError(`The server sent a link that is not a URL: ${escapeLog(p.slice(0, 200))}`, 502);
+    }
+    const at = /\/(v1|v2-beta)(\/|$)/.exec(link.pathname);
+    if (!at || !/^https?:$/.test(link.protocol)) throw new RancherError(`The server sent a link outside its API, not followed: ${escapeLog(p.slice(0, 200))}`, 502);
+    return `${this.origin}${link.pathname.slice(at.index)}${link.search}`;
   }
 
-  async request<T>(method: string, p: string, body?: unknown): Promise<T> {
+  /**
+   * One request, retried as the policy says. `recover` is asked before each retry of a write
+   * that is not idempotent: a value it finds (the write took effect) is the answer.
+   */
+  async request<T>(method: string, p: string, body?: unknown, recover?: () => Promise<T | undefined>): Promise<T> {
     const url = this.url(p);
-    const what = `${method} ${new URL(url).pathname}${new URL(url).search}`;
+    const what = escapeLog(`${method} ${new URL(url).pathname}${new URL(url).search}`);
     return withRetry(
       `Rancher ${what}`,
-      async () => {
+      async (attempt) => {
+        if (attempt > 1 && recover) {
+          const done = await recover();
+          if (done !== undefined) return done;
+        }
         const res = await fetch(url, {
           method,
+          redirect: 'manual',
           headers: { authorization: this.auth, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: this.opts.signal ? AbortSignal.any([this.opts.signal, AbortSignal.timeout(this.opts.timeoutMs)]) : AbortSignal.timeout(this.opts.timeoutMs),
         });
-        const text = await res.text();
+        if (res.status >= 300 && res.status < 400) {
+          await res.body?.cancel();
+          throw new RancherError(
+            `${what}: HTTP ${res.status}, a redirect to ${escapeLog(String(res.headers.get('location') ?? 'nowhere').slice(0, 200))}; not followed, the key goes only to ${this.origin} (set rancher-url to the address the server answers on)`,
+            res.status,
+          );
+        }
+        const text = await boundedText(res, what);
         if (res.status >= 500 || res.status === 429) throw new TransientError(errorMessage(what, res.status, text), res.status);
         if (res.status >= 400) {
           let code: string | undefined;
@@ -125,7 +173,7 @@ export class Rancher {
         }
         return (text ? JSON.parse(text) : undefined) as T;
       },
-      { retries: this.opts.retries, minTimeoutMs: 500, maxTimeoutMs: 5_000, signal: this.opts.signal },
+      { retries: this.opts.retries, minTimeoutMs: 500, maxTimeoutMs: 5_000, signal: this.opts.signal, retryable },
     );
   }
 
@@ -133,10 +181,13 @@ export class Rancher {
   async list(p: string, filters: Record<string, string> = {}): Promise<Resource[]> {
     const query = new URLSearchParams({ ...filters, limit: String(PAGE) });
     const out: Resource[] = [];
-    let next: string | null | undefined = `${p}?${query}`;
+    const seen = new Set<string>();
+    let next: string | null | undefined = `${p}${p.includes('?') ? '&' : '?'}${query}`;
     while (next) {
+      if (seen.has(next) || seen.size >= MAX_PAGES) throw new RancherError(`Listing ${escapeLog(p)}: the server's pages ${seen.has(next) ? 'repeat' : `run past ${MAX_PAGES}`}; stopped`, 502);
+      seen.add(next);
       const page: Collection = await this.request<Collection>('GET', next);
-      out.push(...page.data);
+      out.push(...(page.data ?? []));
       next = page.pagination?.next;
     }
     return out;
@@ -163,27 +214,32 @@ export class Rancher {
     return match;
   }
 
-  /** By exact name, then case-insensitively over every non-removed one (as rancher-compose does). */
-  async findByName(collection: string, name: string, filters: Record<string, string> = {}): Promise<Resource | undefined> {
-    const exact = await this.list(`/${collection}`, { name, removed_null: '', ...filters });
-    if (exact[0]) return exact[0];
-    return byName(await this.list(`/${collection}`, { removed_null: '', ...filters }), name);
+  /**
+   * By name: Rancher compares names case-insensitively (V4), so the same case wins over another.
+   * `where` keeps only what belongs where it should (a filter the server may ignore, V3).
+   */
+  async findByName(collection: string, name: string, filters: Record<string, string> = {}, where: (r: Resource) => boolean = () => true): Promise<Resource | undefined> {
+    const found = (await this.list(`/${collection}`, { name, removed_null: '', ...filters })).filter((r) => where(r) && r.state !== 'removed');
+    return found.find((r) => r.name === name) ?? byName(found, name);
   }
 
   findStack(name: string): Promise<Resource | undefined> {
     return this.findByName(this.stacks, name);
   }
 
-  findService(stack: Resource, name: string): Promise<Resource | undefined> {
-    return this.findByName('services', name, { [this.stackIdField]: stack.id });
+  /** A stack's service: filtered by `stackId` on both versions (v1 ignores `environmentId`, V3), and checked. */
+  findService(stack: Resource, name: string, collection = 'services'): Promise<Resource | undefined> {
+    return this.findByName(collection, name, { stackId: stack.id }, (r) => sameId(r.stackId ?? r.environmentId, stack.id));
   }
 
   reload(r: Resource): Promise<Resource> {
     return this.request<Resource>('GET', r.links.self!);
   }
 
-  create(collection: string, body: Record<string, unknown>): Promise<Resource> {
-    return this.request<Resource>('POST', `/${collection}`, body);
+  /** A create whose answer was lost is found by its name before a retry. */
+  create(collection: string, body: Record<string, unknown>, scope: Record<string, string> = {}): Promise<Resource> {
+    const name = typeof body.name === 'string' ? body.name : undefined;
+    return this.request<Resource>('POST', `/${collection}`, body, name ? () => this.findByName(collection, name, scope) : undefined);
   }
 
   update(r: Resource, fields: Record<string, unknown>): Promise<Resource> {
@@ -195,7 +251,11 @@ export class Rancher {
     const url = r.actions?.[name];
     if (!url)
       throw new RancherError(`${r.type} ${escapeLog(String(r.name ?? r.id))} is '${escapeLog(String(r.state))}': the action ${name} is not available in that state`, 422, 'ActionNotAvailable');
-    return this.request<Resource>('POST', url, body);
+    return this.request<Resource>('POST', url, body, async () => {
+      // The action took effect when the resource left its state and no longer offers it.
+      const now = await this.reload(r);
+      return now.state !== r.state && !now.actions?.[name] ? now : undefined;
+    });
   }
 
   /**
@@ -214,6 +274,32 @@ export class Rancher {
       await sleep(Math.min(opts.pollMs ?? 1_000, Math.max(0, opts.deadline - Date.now())), undefined, { signal: this.opts.signal });
     }
   }
+}
+
+/** Ids compare without their type letters (V8): 1e7, 1st7 and 7 are one stack. */
+export function sameId(a: unknown, b: unknown): boolean {
+  const n = (v: unknown) => /(\d+)$/.exec(String(v ?? ''))?.[1];
+  return n(a) !== undefined && n(a) === n(b);
+}
+
+/** The body, refused past MAX_BODY whatever the server says its length is. */
+async function boundedText(res: Response, what: string): Promise<string> {
+  if (Number(res.headers.get('content-length') ?? 0) > MAX_BODY) throw new RancherError(`${what}: the answer is over ${MAX_BODY} bytes; not read`, 502);
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY) {
+      await reader.cancel();
+      throw new RancherError(`${what}: the answer is over ${MAX_BODY} bytes; not read`, 502);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function byName(items: Resource[], name: string): Resource | undefined {

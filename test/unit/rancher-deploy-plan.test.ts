@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { interpolate } from '../../actions/shared/compose';
 import { INTERPOLATION_CASES, INTERPOLATION_VARS } from '../support/interpolation-cases';
-import { runningImage, loadBalancerOf, rancherStackFiles, rolloutFor, scalesOf, standbyOf, swarmStackFile } from '../../actions/rancher-deploy/src/plan';
+import { runningImage, loadBalancerOf, rolloutFor, scalesOf, standbyOf, swarmStackFile } from '../../actions/rancher-deploy/src/plan';
 
 const EXAMPLE = path.resolve(import.meta.dirname, '../../examples/auth-service');
 const files = {
@@ -49,17 +49,6 @@ describe('rancher-deploy plan', () => {
     expect(loadBalancerOf(files.rancherCompose)).toEqual({ name: 'auth-lb', scale: 1, portRules: [{ sourcePort: 9000, targetPort: 9000, protocol: 'http', service: 'auth-service' }] });
     expect(loadBalancerOf('services:\n  web: {}\n')).toBeUndefined();
     expect(scalesOf(files.dockerCompose, files.rancherCompose)).toEqual({ db: 1, 'auth-service': 2 });
-  });
-
-  it('Rancher stack files: the image set on the named services, the LB left out of a colour stack, the rest untouched', () => {
-    const out = rancherStackFiles(files, 'r/auth:2', ['auth-service'], true);
-    const dc = parse(out.dockerCompose) as { services: Record<string, { image: string; healthcheck?: unknown }> };
-    expect(dc.services['auth-service']!.image).toBe('r/auth:2');
-    expect(dc.services.db!.image).toBe('mariadb:10.11');
-    expect(dc.services['auth-service']!.healthcheck).toEqual((parse(files.dockerCompose) as typeof dc).services['auth-service']!.healthcheck);
-    expect(Object.keys((parse(out.rancherCompose) as { services: object }).services)).toEqual(['auth-service', 'db']);
-    expect(out.dockerCompose).toContain('# auth-service with its database'); // comments kept
-    expect(rancherStackFiles(files, 'r/auth:2', [], false).rancherCompose).toBe(files.rancherCompose);
   });
 
   it('swarm stack file: interpolated with the given variables only, scale and upgrade_strategy as deploy keys, $ kept literal', () => {

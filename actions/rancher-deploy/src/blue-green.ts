@@ -14,7 +14,7 @@ import { LEFTOVER_STATES, type DeployTarget } from './target';
 
 export async function blueGreenDeploy(t: DeployTarget, cfg: Config, report: Report, signal: AbortSignal): Promise<Outcome> {
   const deadline = () => Date.now() + cfg.timeoutMs;
-  const { active, standby } = standbyOf(cfg.stack, await t.activeStack(cfg.lbService));
+  const { active, standby } = standbyOf(cfg.stack, await t.activeStack(cfg.lbService, cfg.stack));
   const scales = scalesOf(cfg.dockerCompose, cfg.rancherCompose);
   const services = cfg.services.length ? cfg.services : Object.keys(scales);
   const previousImage = active ? ((await t.status(active, services[0]!))?.image ?? '') : '';
@@ -23,11 +23,13 @@ export async function blueGreenDeploy(t: DeployTarget, cfg: Config, report: Repo
   if (!(await t.stackExists(standby))) {
     await t.createStack(standby, stackSpec(cfg, services, true), deadline());
   } else {
-    await t.scale(standby, scales, deadline());
     for (const service of services) {
       const s = await t.status(standby, service);
       if (!s) throw new StepFailure(`Service ${service} not found in the standby stack ${standby}`, 1);
       if (LEFTOVER_STATES.has(s.state)) report.step(`${service} in ${standby} was left ${s.state} (leftovers: ${cfg.leftovers}): ${await t.settle(standby, service, cfg.leftovers, deadline())}`);
+    }
+    await t.scale(standby, scales, deadline()); // after settling: a service left upgraded refuses a scale (409)
+    for (const service of services) {
       const r = await t.upgrade(standby, service, cfg.image, rolloutFor(service, cfg.rollout, cfg.rancherCompose), deadline(), (p) => report.progress(p));
       if (!r.ok) {
         await t.rollback(standby, service, deadline());
@@ -39,10 +41,10 @@ export async function blueGreenDeploy(t: DeployTarget, cfg: Config, report: Repo
   report.step(`${standby} runs ${cfg.image}, healthy`);
   if (cfg.verifyUrl) await verify(cfg, report, signal, active);
   if (cfg.certificate) {
-    const changed = await t.useCertificate(cfg.lbService, cfg.certificate);
+    const changed = await t.useCertificate(cfg.lbService, cfg.certificate, deadline());
     report.step(`Certificate ${cfg.certificate.name} ${changed ? 'put' : 'already'} on ${cfg.lbService}, TLS on port ${cfg.certificate.httpsPort}`);
   }
-  await t.switchTo(cfg.lbService, standby, cfg.rancherCompose);
+  await t.switchTo(cfg.lbService, standby, cfg.rancherCompose, cfg.stack);
   report.step(`Load balancer ${cfg.lbService} switched to ${standby}`);
 
   if (active && cfg.scaleDownAfterMs !== undefined) {
@@ -55,7 +57,7 @@ export async function blueGreenDeploy(t: DeployTarget, cfg: Config, report: Repo
 
 /** Switches back to the other stack, bringing it back to scale first if it was parked. */
 export async function blueGreenRollback(t: DeployTarget, cfg: Config, report: Report): Promise<Outcome> {
-  const current = await t.activeStack(cfg.lbService);
+  const current = await t.activeStack(cfg.lbService, cfg.stack);
   if (!current) throw new StepFailure(`The load balancer ${cfg.lbService} sends traffic to no ${cfg.stack}-blue/-green stack: nothing to roll back`, 1);
   const { standby: other } = standbyOf(cfg.stack, current);
   if (!(await t.stackExists(other))) throw new StepFailure(`There is no ${other} to roll back to`, 1);
@@ -63,7 +65,7 @@ export async function blueGreenRollback(t: DeployTarget, cfg: Config, report: Re
   await t.scale(other, scales, Date.now() + cfg.timeoutMs);
   const service = cfg.services[0] ?? Object.keys(scales)[0] ?? '';
   const [from, to] = await Promise.all([t.status(current, service), t.status(other, service)]);
-  await t.switchTo(cfg.lbService, other, cfg.rancherCompose);
+  await t.switchTo(cfg.lbService, other, cfg.rancherCompose, cfg.stack);
   report.step(`Load balancer ${cfg.lbService} switched back from ${current} to ${other}`);
   return { previousImage: from?.image ?? '', image: to?.image ?? '', state: 'rolled-back', activeStack: other, standbyStack: current };
 }

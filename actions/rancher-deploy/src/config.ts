@@ -5,6 +5,7 @@ import { IMAGE_REF_ACCEPTED, IMAGE_REF_RE, parseImageRef, registryOf } from '../
 import { InputError, Inputs } from '../../shared/inputs';
 import { resolveLocalFiles } from './stack-files';
 import { maskSecret } from '../../shared/exec';
+import { isLoopback } from '../../shared/rancher';
 
 export type Target = 'rancher' | 'swarm';
 
@@ -37,6 +38,7 @@ export interface Config {
   services: string[];
   image: string;
   composeFile: string;
+  rancherComposeFile: string;
   /** The text of rancher-compose.yml, '' when there is none. */
   rancherCompose: string;
   dockerCompose: string;
@@ -107,6 +109,7 @@ export function readConfig(root: string, input = new Inputs(contract), env: Node
     services,
     image,
     composeFile,
+    rancherComposeFile,
     dockerCompose,
     localFiles: target === 'swarm' && dockerCompose ? resolveLocalFiles(dockerCompose, variables, composeFile, root) : {},
     rancherCompose: needsFiles && rancherComposeFile && fs.existsSync(rancherComposeFile) ? fs.readFileSync(rancherComposeFile, 'utf8') : '',
@@ -172,6 +175,7 @@ function readRancherAccess(input: Inputs, env: NodeJS.ProcessEnv): RancherAccess
   const accessKey = or(input.string('rancher-access-key', { pattern: /^[A-Za-z0-9_-]+$/, accepted: 'an API access key' }), 'RANCHER_ACCESS_KEY');
   const url = input.httpUrl('rancher-url', (env.RANCHER_URL ?? '').trim());
   if (!url) throw new InputError('rancher-url', '', 'the Rancher server URL (or RANCHER_URL)');
+  if (!url.startsWith('https://') && !isLoopback(new URL(url).hostname)) throw new InputError('rancher-url', url, 'an https:// URL (the API key is sent with every request; http:// only to this machine)');
   if (!accessKey) throw new InputError('rancher-access-key', '', 'an API access key (or RANCHER_ACCESS_KEY)');
   if (!secretKey) throw new InputError('rancher-secret-key', '', 'an API secret key (or RANCHER_SECRET_KEY)', true);
   const environment = or(input.string('environment'), 'RANCHER_ENVIRONMENT');

@@ -11,7 +11,7 @@ import { IN_FLIGHT, type DeployTarget } from './target';
 async function connectTo(cfg: Config, signal?: AbortSignal): Promise<DeployTarget> {
   if (cfg.target === 'rancher') {
     const { RancherTarget } = await import('./rancher-target');
-    return new RancherTarget(cfg.rancher!, { timeoutMs: cfg.requestTimeoutMs, retries: cfg.retries, signal });
+    return new RancherTarget(cfg.rancher!, { timeoutMs: cfg.requestTimeoutMs, retries: cfg.retries, settleMs: cfg.timeoutMs, signal });
   }
   const { SwarmTarget } = await import('./swarm-target');
   return new SwarmTarget(readContext(), cfg.rollout, signal);
@@ -21,6 +21,11 @@ const LOGOUT = 'logout';
 
 async function main(signal: AbortSignal): Promise<void> {
   const cfg = readConfig(readContext().workspace);
+  if (cfg.target === 'rancher' && cfg.action === 'deploy' && cfg.dockerCompose) {
+    // A stack Rancher's executor would refuse is refused here, before any request.
+    const { toRancherDialect } = await import('./rancher-dialect');
+    toRancherDialect(cfg.dockerCompose, cfg.rancherCompose, { composeFile: cfg.composeFile, rancherComposeFile: cfg.rancherComposeFile, variables: cfg.variables, image: cfg.image, services: cfg.services, withoutLb: false, lbImage: 'lb' });
+  }
   const target = await connectTo(cfg, signal);
   if (cfg.registryLogin) {
     const { registry, username, password } = cfg.registryLogin;

@@ -4,7 +4,7 @@
  * blue-green colours, the load balancer rancher-compose.yml describes, and the stack files sent
  * to Rancher or to `docker stack deploy`.
  */
-import { parse, parseDocument, stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { interpolate } from '../../shared/compose';
 import { withLocalFiles } from './stack-files';
 import type { RolloutInputs } from './config';
@@ -95,24 +95,6 @@ export interface StackFiles {
 }
 
 /**
- * The files a stack is created from on Rancher: `services` set to `image`, and the load
- * balancer left out for a blue-green colour stack (it lives in its own stack).
- */
-export function rancherStackFiles(files: StackFiles, image: string, services: readonly string[], withoutLb: boolean): StackFiles {
-  const lb = withoutLb ? loadBalancerOf(files.rancherCompose)?.name : undefined;
-  const dc = parseDocument(files.dockerCompose);
-  for (const s of services) if (dc.hasIn(['services', s])) dc.setIn(['services', s, 'image'], image);
-  let rancherCompose = files.rancherCompose;
-  if (lb) {
-    dc.deleteIn(['services', lb]);
-    const rc = parseDocument(files.rancherCompose);
-    rc.deleteIn(['services', lb]);
-    rancherCompose = rc.toString();
-  }
-  return { dockerCompose: dc.toString(), rancherCompose };
-}
-
-/**
  * The stack file for `docker stack deploy`: the compose file interpolated with the variables
  * (only those: the CLI's environment is never touched), `services` set to `image`,
  * rancher-compose.yml's scale and upgrade_strategy as `deploy.replicas` and
@@ -145,7 +127,8 @@ export function swarmStackFile(files: StackFiles, variables: Record<string, stri
   return stringify(escapeDollars({ ...model, services: out }));
 }
 
-function escapeDollars(value: unknown): unknown {
+/** Every `$` written `$$`, so a compose reader's own interpolation leaves the values as they are. */
+export function escapeDollars(value: unknown): unknown {
   if (typeof value === 'string') return value.replace(/\$/g, '$$$$');
   if (Array.isArray(value)) return value.map(escapeDollars);
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeDollars(v)]));

@@ -1,35 +1,46 @@
-/** The rancher target: the deploy steps as Rancher 1.x API calls (actions/shared/rancher.ts). */
+/**
+ * The rancher target: the deploy steps as Rancher 1.6 API calls (actions/shared/rancher.ts),
+ * as a real server answers them (shared/reference/rancher-1.6-conformance.md). The load
+ * balancer's steps are in rancher-lb.ts.
+ */
 import * as core from '@actions/core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { escapeLog } from '../../shared/exec';
 import { Rancher, RancherError, type Resource } from '../../shared/rancher';
 import type { Certificate, RancherAccess } from './config';
-import { runningImage, loadBalancerOf, rancherStackFiles, type Rollout } from './plan';
+import { runningImage, loadBalancerOf, type Rollout } from './plan';
+import { activeStack, switchTo, useCertificate } from './rancher-lb';
+import { toRancherDialect } from './rancher-dialect';
 import type { DeployTarget, Progress, ServiceStatus, StackSpec, UpgradeResult } from './target';
 
-const HEALTHY = new Set(['healthy', 'updating-healthy']);
-const POLL_MS = 500;
+/** V18: healthy, updating-healthy, and a start-once service that has run. */
+export const HEALTHY = new Set(['healthy', 'updating-healthy', 'started-once']);
+/** States a process is still moving through (V11): waited out before anything is decided. */
+const PASSING = new Set(['rolling-back', 'finishing-upgrade', 'canceling-upgrade', 'updating-active', 'activating', 'upgrading-rollback']);
+export const POLL_MS = 500;
 
 export class RancherTarget implements DeployTarget {
   readonly name = 'rancher';
   readonly api: Rancher;
 
   private readonly signal?: AbortSignal;
+  private readonly settleMs: number;
 
-  constructor(access: RancherAccess, opts: { timeoutMs: number; retries: number; signal?: AbortSignal }) {
+  constructor(access: RancherAccess, opts: { timeoutMs: number; retries: number; settleMs: number; signal?: AbortSignal }) {
     this.signal = opts.signal;
+    this.settleMs = opts.settleMs;
     this.api = new Rancher({ ...access, environment: access.environment || undefined, ...opts });
   }
 
   async connect(): Promise<void> {
     const project = await this.api.connect();
-    core.info(`Rancher ${this.api.version} at ${this.api.origin}${project ? `, environment ${escapeLog(String(project.name))} (${project.id})` : ''}`);
+    core.info(`Rancher ${this.api.version} at ${this.api.origin}${project ? `, environment ${escapeLog(String(project.name))} (${escapeLog(project.id)})` : ''}`);
   }
 
   private readonly stacks = new Map<string, Resource>();
 
   /** A stack found once keeps its id for the rest of the run. */
-  private async findStack(name: string): Promise<Resource | undefined> {
+  async findStack(name: string): Promise<Resource | undefined> {
     const known = this.stacks.get(name);
     if (known) return known;
     const found = await this.api.findStack(name);
@@ -41,27 +52,63 @@ export class RancherTarget implements DeployTarget {
     return Boolean(await this.findStack(stack));
   }
 
-  private async stack(name: string): Promise<Resource> {
+  async stack(name: string): Promise<Resource> {
     const st = await this.findStack(name);
-    if (!st) throw new RancherError(`Stack ${name} not found`, 404);
+    if (!st) throw new RancherError(`Stack ${escapeLog(name)} not found`, 404);
     return st;
   }
 
+  /** The service, once any process it is in the middle of has ended (V11). */
   private async service(stack: string, name: string): Promise<Resource> {
     const svc = await this.api.findService(await this.stack(stack), name);
-    if (!svc) throw new RancherError(`Service ${name} not found in the stack ${stack}`, 404);
-    return svc;
+    if (!svc) throw new RancherError(`Service ${escapeLog(name)} not found in the stack ${escapeLog(stack)}`, 404);
+    if (!PASSING.has(String(svc.state))) return svc;
+    core.info(`${escapeLog(name)} is ${escapeLog(String(svc.state))}: waiting until that ends`);
+    const rest = await this.api.waitFor(svc, (s) => !PASSING.has(String(s.state)), { deadline: Date.now() + this.settleMs, pollMs: POLL_MS });
+    if (!rest) throw new RancherError(`Service ${escapeLog(name)} in ${escapeLog(stack)} stayed ${escapeLog(String(svc.state))} for ${Math.round(this.settleMs / 1000)} s`, 504);
+    return rest;
   }
 
-  /** Rancher parses the compose files itself (server-side compose) and interpolates them with the stack's environment. */
+  /**
+   * V9, V10: the files in Rancher's dialect (refused before any request if they cannot be),
+   * the stack created, then waited for until it is active and its services healthy; an
+   * executor error ends it at transitioning error, whose message is the step's error.
+   */
   async createStack(stack: string, spec: StackSpec, deadline: number): Promise<void> {
-    const files = rancherStackFiles(spec.files, spec.image, spec.services, spec.withoutLb);
+    const needsLbImage = !spec.withoutLb && loadBalancerOf(spec.files.rancherCompose) !== undefined;
+    const files = toRancherDialect(spec.files.dockerCompose, spec.files.rancherCompose, {
+      composeFile: 'compose-file',
+      rancherComposeFile: 'rancher-compose-file',
+      variables: spec.variables,
+      image: spec.image,
+      services: spec.services,
+      withoutLb: spec.withoutLb,
+      lbImage: needsLbImage ? await this.lbImage() : '',
+    });
+    for (const note of files.notes) core.info(escapeLog(note));
     const st = await this.api.create(this.api.stacks, { name: stack, dockerCompose: files.dockerCompose, rancherCompose: files.rancherCompose, environment: spec.variables, startOnCreate: true });
-    await this.api.waitFor(st, (s) => s.transitioning !== 'yes' && s.state === 'active', { deadline });
-    for (const svc of await this.api.list(st.links.services!)) await this.untilHealthy(svc, deadline);
+    let active: Resource | undefined;
+    try {
+      active = await this.api.waitFor(st, (s) => s.transitioning !== 'yes' && s.state === 'active', { deadline, pollMs: POLL_MS });
+    } catch (err) {
+      throw new RancherError(`Rancher could not create the stack ${escapeLog(stack)}: ${(err as Error).message}`, 422);
+    }
+    if (!active) throw new RancherError(`The stack ${escapeLog(stack)} did not become active in time`, 504);
+    this.stacks.set(stack, active);
+    for (const svc of await this.api.list(active.links.services!)) await this.untilHealthy(svc, deadline);
   }
 
-  private async untilHealthy(svc: Resource, deadline: number): Promise<Resource> {
+  /** V23: the load balancer image the server would use. */
+  async lbImage(): Promise<string> {
+    const setting = await this.api.request<{ value?: string; activeValue?: string }>('GET', '/settings/lb.instance.image').catch((err: unknown) => {
+      throw new RancherError(`Reading the server's setting lb.instance.image (the load balancer image): ${(err as Error).message}; name the image in the compose file instead`, 502);
+    });
+    const image = setting.activeValue || setting.value;
+    if (!image) throw new RancherError("The server's setting lb.instance.image is empty; name the load balancer's image in the compose file", 502);
+    return image;
+  }
+
+  async untilHealthy(svc: Resource, deadline: number): Promise<Resource> {
     const done = await this.api.waitFor(svc, (s) => s.state === 'active' && s.transitioning !== 'yes' && HEALTHY.has(String(s.healthState)), { deadline, pollMs: POLL_MS });
     if (!done) throw new RancherError(`Service ${escapeLog(String(svc.name))} did not become active and healthy in time`, 504);
     return done;
@@ -69,8 +116,8 @@ export class RancherTarget implements DeployTarget {
 
   async status(stack: string, service: string): Promise<ServiceStatus | undefined> {
     const st = await this.findStack(stack);
-    const svc = st && (await this.api.findService(st, service));
-    if (!svc) return undefined;
+    if (!st || !(await this.api.findService(st, service))) return undefined;
+    const svc = await this.service(stack, service);
     return { image: runningImage(String((svc.launchConfig as { imageUuid?: string })?.imageUuid ?? '')), state: String(svc.state) };
   }
 
@@ -81,49 +128,55 @@ export class RancherTarget implements DeployTarget {
     } else {
       if (svc.state === 'canceled-upgrade') svc = await this.api.action(svc, 'continueupgrade');
       const upgraded = await this.api.waitFor(svc, (s) => s.state === 'upgraded', { deadline, pollMs: POLL_MS });
-      if (!upgraded) throw new RancherError(`Service ${service} did not reach upgraded in time to be finished`, 504);
+      if (!upgraded) throw new RancherError(`Service ${escapeLog(service)} did not reach upgraded in time to be finished`, 504);
       svc = await this.api.action(upgraded, 'finishupgrade');
     }
     const active = await this.untilActive(svc, deadline);
-    return `${how === 'finish' ? 'finished' : 'rolled back'}; it runs ${runningImage(String((active.launchConfig as { imageUuid?: string })?.imageUuid ?? ''))}`;
+    return `${how === 'finish' ? 'finished' : 'rolled back'}; it runs ${escapeLog(runningImage(String((active.launchConfig as { imageUuid?: string })?.imageUuid ?? '')))}`;
   }
 
-  private async untilActive(svc: Resource, deadline: number): Promise<Resource> {
+  async untilActive(svc: Resource, deadline: number): Promise<Resource> {
     const done = await this.api.waitFor(svc, (s) => s.state === 'active' && s.transitioning !== 'yes', { deadline, pollMs: POLL_MS });
     if (!done) throw new RancherError(`Service ${escapeLog(String(svc.name))} did not become active in time (still ${escapeLog(String(svc.state))})`, 504);
     return done;
   }
 
-  /** Pre-pulls on every host (rancher-compose's `--pull`): a pull task, waited for. */
+  /** Pre-pulls on every host (rancher-compose's `--pull`): a pull task, waited for; a host that failed is a warning (V25). */
   async pull(image: string): Promise<void> {
-    const task = await this.api.create('pulltasks', { mode: 'all', image: `docker:${image}` });
-    if (task.transitioning === 'yes') await this.api.waitFor(task, (t) => t.transitioning !== 'yes', { deadline: Date.now() + 600_000, pollMs: POLL_MS });
+    let task = await this.api.create('pulltasks', { mode: 'all', image: `docker:${image}` });
+    if (task.transitioning === 'yes') task = (await this.api.waitFor(task, (t) => t.transitioning !== 'yes', { deadline: Date.now() + this.settleMs, pollMs: POLL_MS })) ?? task;
+    for (const [host, status] of Object.entries((task.status as Record<string, string> | undefined) ?? {}))
+      if (status !== 'Done') core.warning(`Pulling ${escapeLog(image)} on host ${escapeLog(host)}: ${escapeLog(String(status))}`);
   }
 
   async upgrade(stack: string, service: string, image: string, rollout: Rollout, deadline: number, onProgress: (p: Progress) => void): Promise<UpgradeResult> {
     const start = Date.now();
     const svc = await this.service(stack, service);
-    const launchConfig = { ...(svc.launchConfig as object), imageUuid: `docker:${image}` };
+    const launchConfig = { ...(svc.launchConfig as { ports?: string[] }), imageUuid: `docker:${image}` };
     delete (launchConfig as { version?: string }).version;
+    if (rollout.startFirst && launchConfig.ports?.length)
+      core.warning(`${escapeLog(service)} publishes host ports (${escapeLog(launchConfig.ports.join(', '))}) and upgrades start-first: each batch needs a host where they are free, or it waits`);
     const body = { inServiceStrategy: { batchSize: rollout.batchSize, intervalMillis: Math.max(100, rollout.intervalMs), startFirst: rollout.startFirst, launchConfig } };
     let current = await this.api.action(svc, 'upgrade', body);
     // Progress: how many containers of the new image run healthy, logged as it changes.
     let reported = -1;
     for (;;) {
-      const instances = await this.api.list(`${svc.links.self}/instances`);
-      const healthyNew = instances.filter((i) => i.imageUuid === `docker:${image}` && i.state === 'running' && HEALTHY.has(String(i.healthState))).length;
+      const instances = await this.api.list(svc.links.instances ?? `${svc.links.self}/instances`);
+      const healthyNew = instances.filter((i) => i.imageUuid === `docker:${image}` && i.state === 'running' && (i.healthState === null || HEALTHY.has(String(i.healthState)))).length;
       if (healthyNew !== reported) {
         reported = healthyNew;
         onProgress({ service, atMs: Date.now() - start, message: `${healthyNew} of ${String(svc.scale)} new containers healthy` });
       }
       if (current.state === 'upgraded' && HEALTHY.has(String(current.healthState))) return { ok: true, waitedMs: Date.now() - start };
       if (current.transitioning === 'error') return { ok: false, waitedMs: Date.now() - start, reason: `the upgrade failed: ${escapeLog(String(current.transitioningMessage))}` };
-      if (Date.now() >= deadline)
+      if (Date.now() >= deadline) {
+        const why = current.transitioningMessage ? `; Rancher says: ${escapeLog(String(current.transitioningMessage))}` : '';
         return {
           ok: false,
           waitedMs: Date.now() - start,
-          reason: `not healthy within the timeout of ${Math.round((deadline - start) / 1000)} s (state ${escapeLog(String(current.state))}, health ${escapeLog(String(current.healthState))}, ${healthyNew} of ${String(svc.scale)} new containers healthy)`,
+          reason: `not healthy within the timeout of ${Math.round((deadline - start) / 1000)} s (state ${escapeLog(String(current.state))}, health ${escapeLog(String(current.healthState))}, ${healthyNew} of ${String(svc.scale)} new containers healthy${why})`,
         };
+      }
       await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), undefined, { signal: this.signal });
       current = await this.api.reload(current);
     }
@@ -137,87 +190,31 @@ export class RancherTarget implements DeployTarget {
 
   async rollback(stack: string, service: string, deadline: number): Promise<void> {
     const svc = await this.service(stack, service);
+    if (svc.state === 'active') return; // nothing in flight (a rollback that ended while we waited)
     await this.untilActive(await this.api.action(svc, 'rollback'), deadline);
   }
 
-  private async loadBalancer(lb: string): Promise<{ stackName: string; serviceName: string; svc?: Resource }> {
-    const [stackName, serviceName] = lb.split('/') as [string, string];
-    const st = await this.findStack(stackName);
-    const found = st && (await this.api.findByName('loadbalancerservices', serviceName, { [this.api.stackIdField]: st.id }));
-    return { stackName, serviceName, svc: found };
+  activeStack(lb: string, stack: string): Promise<string | undefined> {
+    return activeStack(this, lb, stack);
   }
 
-  async activeStack(lb: string): Promise<string | undefined> {
-    const { svc } = await this.loadBalancer(lb);
-    const rules = ((svc?.lbConfig as { portRules?: { serviceId?: string }[] } | undefined)?.portRules ?? []).filter((r) => r.serviceId);
-    if (!rules[0]) return undefined;
-    const target = await this.api.request<Resource>('GET', `/services/${rules[0].serviceId}`);
-    const stackId = String(target[this.api.stackIdField] ?? target.stackId);
-    const st = await this.api.request<Resource>('GET', `/${this.api.stacks}/${stackId}`);
-    return String(st.name);
+  switchTo(lb: string, stack: string, rancherCompose: string, base: string): Promise<void> {
+    return switchTo(this, lb, stack, rancherCompose, base);
   }
 
-  /**
-   * One PUT of the whole lbConfig with every rule's serviceId moved to the service of the same
-   * name in `stack` (section 1.13: the nested rules are replaced, so the whole object goes).
-   */
-  async switchTo(lb: string, stack: string, rancherCompose: string): Promise<void> {
-    const { stackName, serviceName, svc } = await this.loadBalancer(lb);
-    const target = await this.stack(stack);
-    const serviceIds = new Map<string, string>();
-    for (const s of await this.api.list(target.links.services!)) serviceIds.set(String(s.name), s.id);
-    if (!svc) return this.createLoadBalancer(stackName, serviceName, rancherCompose, serviceIds);
-    const lbConfig = svc.lbConfig as { portRules?: { serviceId?: string }[] };
-    const names = new Map<string, string>();
-    for (const rule of lbConfig.portRules ?? [])
-      if (rule.serviceId && !names.has(rule.serviceId)) names.set(rule.serviceId, String((await this.api.request<Resource>('GET', `/services/${rule.serviceId}`)).name));
-    const portRules = (lbConfig.portRules ?? []).map((rule) => {
-      const name = rule.serviceId ? names.get(rule.serviceId) : undefined;
-      const id = name ? serviceIds.get(name) : undefined;
-      if (name && !id) throw new RancherError(`The stack ${stack} has no service ${escapeLog(name)} for the load balancer's rule`, 422);
-      return id ? { ...rule, serviceId: id } : rule;
-    });
-    await this.api.update(svc, { lbConfig: { ...lbConfig, portRules } });
-  }
-
-  private async createLoadBalancer(stackName: string, serviceName: string, rancherCompose: string, serviceIds: Map<string, string>): Promise<void> {
-    const def = loadBalancerOf(rancherCompose);
-    if (!def) throw new RancherError(`No load balancer ${stackName}/${serviceName}, and rancher-compose.yml describes none (a service with lb_config) to create it from`, 404);
-    const st = (await this.findStack(stackName)) ?? (await this.api.create(this.api.stacks, { name: stackName, startOnCreate: true }));
-    const portRules = def.portRules.map((r) => ({ sourcePort: r.sourcePort, targetPort: r.targetPort, protocol: r.protocol, serviceId: serviceIds.get(r.service) }));
-    const lb = await this.api.create('loadbalancerservices', {
-      name: serviceName,
-      [this.api.stackIdField]: st.id,
-      scale: def.scale,
-      startOnCreate: true,
-      launchConfig: { imageUuid: 'docker:rancher/lb-service-haproxy:v0.7.15', ports: def.portRules.map((r) => `${r.sourcePort}:${r.sourcePort}/tcp`) },
-      lbConfig: { portRules },
-    });
-    await this.untilActive(lb, Date.now() + 300_000);
+  useCertificate(lb: string, cert: Certificate, deadline: number): Promise<boolean> {
+    return useCertificate(this, lb, cert, deadline);
   }
 
   async scale(stack: string, scales: Record<string, number>, deadline: number): Promise<void> {
     const st = await this.stack(stack);
-    for (const svc of await this.api.list(st.links.services!)) {
-      const n = scales[String(svc.name)];
-      if (n === undefined || svc.scale === n) continue;
+    for (const listed of await this.api.list(st.links.services!)) {
+      const n = scales[String(listed.name)];
+      if (n === undefined || listed.scale === n) continue;
+      const svc = await this.service(stack, String(listed.name));
       const updated = await this.api.update(svc, { scale: n });
       if (n > 0) await this.untilHealthy(updated, deadline);
+      else await this.untilActive(updated, deadline);
     }
-  }
-
-  async useCertificate(lb: string, cert: Certificate): Promise<boolean> {
-    const existing = await this.api.findByName('certificates', cert.name);
-    const stored = existing ? await this.api.update(existing, { cert: cert.cert, key: cert.key }) : await this.api.create('certificates', { name: cert.name, cert: cert.cert, key: cert.key });
-    const { svc } = await this.loadBalancer(lb);
-    if (!svc) throw new RancherError(`No load balancer ${lb} to put the certificate on`, 404);
-    const lbConfig = svc.lbConfig as { portRules?: { sourcePort?: number; targetPort?: number; protocol?: string; serviceId?: string }[]; certificateIds?: string[] };
-    const rules = lbConfig.portRules ?? [];
-    const first = rules.find((r) => r.protocol !== 'https');
-    const tls = rules.some((r) => r.sourcePort === cert.httpsPort)
-      ? rules
-      : [...rules, ...(first ? [{ sourcePort: cert.httpsPort, targetPort: first.targetPort, protocol: 'https', serviceId: first.serviceId }] : [])];
-    await this.api.update(svc, { lbConfig: { ...lbConfig, portRules: tls, defaultCertificateId: stored.id, certificateIds: [...new Set([...(lbConfig.certificateIds ?? []), stored.id])] } });
-    return true;
   }
 }

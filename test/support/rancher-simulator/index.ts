@@ -98,6 +98,7 @@ export class RancherSimulator extends Cluster {
         res.destroy(); // the write took effect; its answer never arrives
         return;
       }
+      if (this.faults.loopPages && (data as Json)?.type === 'collection') (data as Json).pagination = { partial: true, next: `${origin}${url.pathname}${url.search}` };
       send(status, data);
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError(500, 'ServerError', (err as Error).message);

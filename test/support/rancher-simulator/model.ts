@@ -99,6 +99,8 @@ export interface Faults {
   pullFails?: Set<string>;
   /** Build links on this origin instead of the request's (a misconfigured proxy, or a hostile server). */
   linkOrigin?: string;
+  /** Every collection's `pagination.next` points at the page itself, for ever (a broken or hostile server). */
+  loopPages?: boolean;
   /** Answer redirects: every request to a path under this prefix gets a 307 to `redirectTo`. */
   redirect?: { prefix: string; to: string };
 }
