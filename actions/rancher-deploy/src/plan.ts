@@ -15,7 +15,7 @@ export interface Rollout {
   startFirst: boolean;
 }
 
-/** Rancher's own defaults (shared/reference/rancher-api.md section 1.8). */
+/** Rancher's own defaults (V13 of Rancher 1.6's conformance reference: 1, 2000 ms, stop-first). */
 export const RANCHER_DEFAULTS: Rollout = { batchSize: 1, intervalMs: 2000, startFirst: false };
 
 type ServiceMap = Record<string, Record<string, unknown> | null>;
