@@ -4,6 +4,7 @@
  * Every error names the input, shows the bad value (masked when secret) and says what is
  * accepted, before the action does anything.
  */
+import * as core from '@actions/core';
 import { maskSecret } from './exec';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -22,7 +23,7 @@ export class InputError extends Error {
 
 /** What action.yml declares about inputs (descriptions stay in action.yml and the README). */
 export interface Contract {
-  inputs: Record<string, { default?: string; required?: boolean }>;
+  inputs: Record<string, { default?: string; required?: boolean; deprecationMessage?: string }>;
 }
 
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is rejected
@@ -63,11 +64,45 @@ export class Inputs {
    * action.yml's default (an expression default is the runner's to fill), trimmed.
    */
   raw(name: string, secret = false): string {
+    const old = this.renamed.get(name);
+    if (old) {
+      const value = this.oldValue(old, name, secret);
+      if (value !== undefined) return value;
+    }
     const given = this.env[envName(this.declared(name))];
     const value = (given ?? '').trim();
     if (secret && value) maskSecret(value);
     return given === undefined ? this.fallback(name) : value;
   }
+
+  private readonly renamed = new Map<string, string>();
+
+  /**
+   * `oldName` was renamed `name`: given, it stands for `name` (one minor version, with the
+   * warning its deprecationMessage in action.yml gives on GitHub); both given, with different
+   * values, is an error naming both.
+   */
+  rename(oldName: string, name: string): this {
+    this.declared(oldName);
+    this.renamed.set(name, oldName);
+    return this;
+  }
+
+  private oldValue(old: string, name: string, secret: boolean): string | undefined {
+    const value = (this.env[envName(old)] ?? '').trim();
+    if (!value) return undefined;
+    const current = (this.env[envName(this.declared(name))] ?? '').trim();
+    if (current && current !== value && current !== this.fallback(name))
+      throw new InputError(old, value, `only one of '${old}' and '${name}' (${old} is the old name of ${name})`, secret);
+    if (secret) maskSecret(value);
+    if (!this.warned.has(old)) {
+      this.warned.add(old);
+      core.info(`Input '${old}' is read as '${name}', its new name; the old name is read until the next minor version`);
+    }
+    return value;
+  }
+
+  private readonly warned = new Set<string>();
 
   /** A single value has no empty meaning where action.yml gives a default: empty stands for it. A list may be empty. */
   private scalar(name: string, secret = false): string {

@@ -207,7 +207,7 @@ export class Rancher {
       throw new RancherError(
         wanted
           ? `Rancher environment '${escapeLog(wanted)}' not found; the key sees: ${projects.map((p) => escapeLog(String(p.name))).join(', ') || 'none'}`
-          : `The key sees ${projects.length} environments (${projects.map((p) => escapeLog(String(p.name))).join(', ')}): set the input environment`,
+          : `The key sees ${projects.length} environments (${projects.map((p) => escapeLog(String(p.name))).join(', ')}): set the input rancher-environment`,
         404,
       );
     this.projectPath = `/projects/${match.id}`;

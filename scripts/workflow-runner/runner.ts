@@ -19,7 +19,7 @@ import { loadWorkflow, topological } from './load.ts';
 import { escapeLine, summaryText } from './log.ts';
 import { type Host } from './stand-ins.ts';
 import { runStep, type Post } from './step.ts';
-import { eventsOf, pushTriggers } from './triggers.ts';
+import { defaultBranchPlaceholder, eventsOf, pushTriggers } from './triggers.ts';
 import { UnsupportedError, type Contexts, type JobRun, type JobToken, type RawWorkflow, type Result, type RunOptions, type Status, type StepRun, type Token, type WorkflowRun } from './types.ts';
 
 
@@ -81,10 +81,10 @@ export class WorkflowRunner {
     const started = Date.now();
     const template = await loadWorkflow(this.opts, this.source, this.raw);
     const on = this.on;
-    const defaultBranch = this.opts.defaultBranch ?? 'develop';
-    const triggered =
-      this.opts.event === 'push' ? pushTriggers(on, this.opts.ref, defaultBranch) : Boolean(on && this.opts.event in on);
-    if (!triggered) return { triggered, result: 'skipped', jobs: [], outputs: {}, ms: 0, log: '', dir: this.dir };
+    const placeholder = this.opts.event === 'push' ? defaultBranchPlaceholder(on) : undefined;
+    if (placeholder) this.log(`warning: ${placeholder}`);
+    const triggered = this.opts.event === 'push' ? pushTriggers(on, this.opts.ref) : Boolean(on && this.opts.event in on);
+    if (!triggered) return { triggered, result: 'skipped', jobs: [], outputs: {}, ms: 0, log: this.logLines.join('\n'), dir: this.dir };
     const inputs = inputsContext(this.opts, on);
     secretsContext(this.opts, on); // a called workflow's required secrets, before any job
     this.sha = execFileSync('git', ['-c', `safe.directory=${this.opts.remote}`, '--git-dir', this.opts.remote, 'rev-parse', `${this.opts.ref}^{commit}`], { encoding: 'utf8' }).trim();
@@ -274,6 +274,10 @@ export class WorkflowRunner {
     const declared = manifest(action).inputs ?? {};
     const unexpected = Object.keys(given).filter((k) => !(k in declared));
     if (unexpected.length) this.log(`[${job}] Warning: Unexpected input(s) '${unexpected.join("', '")}', valid inputs are ['${Object.keys(declared).join("', '")}']`);
+    for (const k of Object.keys(given)) {
+      const message = (declared[k] as { deprecationMessage?: string } | undefined)?.deprecationMessage;
+      if (message) this.log(`[${job}] Warning: Input '${k}' has been deprecated with message: ${message}`);
+    }
     const out: Record<string, string> = {};
     for (const [k, spec] of Object.entries(declared)) out[k] = k in given ? given[k]! : spec.default === undefined ? '' : evaluateTemplate(asString(spec.default), ctx);
     return { ...out, ...given };

@@ -31,12 +31,17 @@ export function matchesFilters(name: string, patterns: string[]): boolean {
   return matched;
 }
 
-export function pushTriggers(on: Record<string, unknown> | undefined, ref: string, defaultBranch: string): boolean {
+/**
+ * Whether a push of `ref` triggers the workflow. `$default-branch` is taken as written: GitHub
+ * fills it in only when a workflow is created from an organization template, so in a copied
+ * file it matches no branch (see defaultBranchPlaceholder).
+ */
+export function pushTriggers(on: Record<string, unknown> | undefined, ref: string): boolean {
   if (!on || !('push' in on)) return false;
   const f = (on.push ?? {}) as Record<string, string[] | undefined>;
   const tag = /^refs\/tags\/(.+)$/.exec(ref)?.[1];
   const branch = /^refs\/heads\/(.+)$/.exec(ref)?.[1];
-  const list = (k: string) => f[k]?.map((p) => p.replace('$default-branch', defaultBranch));
+  const list = (k: string) => f[k];
   const [only, ignore] = tag ? [list('tags'), list('tags-ignore')] : [list('branches'), list('branches-ignore')];
   const otherKind = tag ? f.branches || f['branches-ignore'] : f.tags || f['tags-ignore'];
   const name = (tag ?? branch)!;
@@ -50,4 +55,11 @@ export function eventsOf(on: RawWorkflow['on']): Record<string, unknown> | undef
   if (typeof on === 'string') return { [on]: {} };
   if (Array.isArray(on)) return Object.fromEntries(on.map((e) => [e, {}]));
   return on && Object.fromEntries(Object.entries(on).map(([k, v]) => [k, v ?? {}]));
+}
+
+/** The warning for a `$default-branch` left in a push filter, or undefined. */
+export function defaultBranchPlaceholder(on: Record<string, unknown> | undefined): string | undefined {
+  const f = (on?.push ?? {}) as Record<string, unknown>;
+  if (!JSON.stringify([f.branches, f['branches-ignore']]).includes('$default-branch')) return undefined;
+  return "on.push.branches holds $default-branch, which GitHub fills in only for a workflow created from an organization template: as written it matches no branch (name the branch instead)";
 }

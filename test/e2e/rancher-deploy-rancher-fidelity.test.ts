@@ -89,7 +89,7 @@ describe('rancher-deploy on Rancher 1.6 as it behaves (simulator, a test double)
 
   it('V9: a stack that never becomes active fails the deploy at the timeout instead of passing', async () => {
     sim.executorMs = 600_000;
-    const step = await deploy({ services: 'auth-service', image: V2, timeout: '2' });
+    const step = await deploy({ services: 'auth-service', image: V2, 'health-timeout': '2' });
     expect(step.exitCode).toBe(1);
     expect(step.errors[0]).toBe('The stack auth did not become active in time');
   });
@@ -106,7 +106,7 @@ describe('rancher-deploy on Rancher 1.6 as it behaves (simulator, a test double)
   it('V18: a start-once service counts as healthy once it has run', async () => {
     fs.writeFileSync(path.join(job.workspace, 'once.yml'), 'services:\n  migrate:\n    image: acme/migrate:1\n    labels:\n      io.rancher.container.start_once: "true"\n  auth-service:\n    image: x\n');
     job.chown(job.workspace);
-    const step = await deploy({ services: 'auth-service', image: V2, 'compose-file': 'once.yml', 'rancher-compose-file': 'none.yml', timeout: '20' });
+    const step = await deploy({ services: 'auth-service', image: V2, 'compose-file': 'once.yml', 'rancher-compose-file': 'none.yml', 'health-timeout': '20' });
     expect(step.exitCode, log(step)).toBe(0);
   });
 });
@@ -226,7 +226,7 @@ describe('rancher-deploy on Rancher 1.6 as it behaves (simulator, a test double)
 
   it("a server's values are escaped in the log: a project id cannot start a workflow command", async () => {
     sim.projects.push({ id: '1a9\r::warning::injected', name: 'Hostile' });
-    const step = await deploy({ services: 'auth-service', image: V2, 'rancher-access-key': 'ACCOUNTKEY', 'rancher-secret-key': sim.keys[1]!.secret, environment: 'Hostile' });
+    const step = await deploy({ services: 'auth-service', image: V2, 'rancher-access-key': 'ACCOUNTKEY', 'rancher-secret-key': sim.keys[1]!.secret, 'rancher-environment': 'Hostile' });
     expect(step.stdout).toContain('Hostile');
     expect(step.stdout.split(/\r|\n/).some((l) => l.startsWith('::warning::injected'))).toBe(false);
   });

@@ -155,7 +155,7 @@ describe('rancher-deploy on the Rancher 1.x simulator (test double): cancelled',
     const svc = sim.addService(st, 'auth-service', V1, 2);
     const oldIds = sim.running(svc).map((i) => i.id);
     sim.faults.neverHealthy.add(`docker:${BAD}`);
-    const inputs = { target: 'rancher', stack: 'auth', ...ENV_KEY(), services: 'auth-service', image: BAD, timeout: '60' };
+    const inputs = { target: 'rancher', stack: 'auth', ...ENV_KEY(), services: 'auth-service', image: BAD, 'health-timeout': '60' };
     const main = await job.run('rancher-deploy', { with: inputs, signalAfterMs: ['SIGINT', 2_500] });
     steps.push(main);
     expect(main.exitCode).not.toBe(0);
@@ -201,7 +201,7 @@ describe('rancher-deploy on the Rancher 1.x simulator (test double): API version
   it('an account key that sees two environments needs the input environment', async () => {
     const step = await deploy({ services: 'auth-service', image: V2, 'rancher-access-key': 'ACCOUNTKEY', 'rancher-secret-key': sim.keys[1]!.secret });
     expect(step.exitCode).toBe(1);
-    expect(step.errors[0]).toBe('The key sees 2 environments (Default, Production): set the input environment');
+    expect(step.errors[0]).toBe('The key sees 2 environments (Default, Production): set the input rancher-environment');
   });
 
   it('5xx answers are retried; a 422 ActionNotAvailable is not, and its body becomes the message', async () => {
@@ -291,7 +291,7 @@ describe('rancher-deploy on the Rancher 1.x simulator (test double): blue-green'
     await deploy({ ...bg, image: V2 });
     const lbBefore = JSON.stringify(sim.service('lb', 'auth-lb')!.lbConfig);
     sim.faults.neverHealthy.add(`docker:${BAD}`);
-    const step = await deploy({ ...bg, image: BAD, timeout: '2' });
+    const step = await deploy({ ...bg, image: BAD, 'health-timeout': '2' });
     expect(step.exitCode).toBe(1);
     expect(step.errors[0]).toMatch(/^Service auth-service in auth-blue: not healthy within the timeout of 2 s .*; the load balancer still sends traffic to auth-green$/);
     expect(JSON.stringify(sim.service('lb', 'auth-lb')!.lbConfig)).toBe(lbBefore);
@@ -307,7 +307,7 @@ describe('rancher-deploy on the Rancher 1.x simulator (test double): blue-green'
     try {
       await deploy({ ...bg, image: V1 });
       const lbBefore = JSON.stringify(sim.service('lb', 'auth-lb')!.lbConfig);
-      const refused = await deploy({ ...bg, image: V2, 'verify-url': verifyUrl, timeout: '2' });
+      const refused = await deploy({ ...bg, image: V2, 'verify-url': verifyUrl, 'health-timeout': '2' });
       expect(refused.exitCode).toBe(1);
       expect(refused.errors[0]).toBe(`verify-url ${verifyUrl} did not answer 2xx within 2 s (last: HTTP 503); not switched, the load balancer still sends traffic to auth-blue`);
       expect(JSON.stringify(sim.service('lb', 'auth-lb')!.lbConfig)).toBe(lbBefore);

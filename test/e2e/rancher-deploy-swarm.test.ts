@@ -149,7 +149,7 @@ describe('rancher-deploy on a real swarm: rolling upgrade under load through HAP
 
   it('creates the stack from the compose files, 3 replicas (scale from rancher-compose.yml), healthy', async () => {
     deployLb(`${ROLL}-lb`, ports.roll, `${ROLL}=tasks.${service}:9000`);
-    const step = await deploy({ stack: ROLL, services: 'auth-service', image: V1, timeout: '240' });
+    const step = await deploy({ stack: ROLL, services: 'auth-service', image: V1, 'health-timeout': '240' });
     expect(step.exitCode, log(step)).toBe(0);
     expect(step.outputs).toMatchObject({ image: V1, state: 'active' });
     expect(runningImages(service)).toEqual([V1, V1, V1]);
@@ -158,7 +158,7 @@ describe('rancher-deploy on a real swarm: rolling upgrade under load through HAP
   }, budget(240, 120));
 
   it('3 replicas upgraded start-first: zero failed requests under load', async () => {
-    const [step, load] = await underLoad(url, () => deploy({ stack: ROLL, services: 'auth-service', image: V2, timeout: '180' }));
+    const [step, load] = await underLoad(url, () => deploy({ stack: ROLL, services: 'auth-service', image: V2, 'health-timeout': '180' }));
     expect(step.exitCode, log(step)).toBe(0);
     expectRealLoad('start-first rolling upgrade', load);
     expect(load.failed, load.samples.join('; ')).toBe(0);
@@ -169,7 +169,7 @@ describe('rancher-deploy on a real swarm: rolling upgrade under load through HAP
   }, budget(180));
 
   it('an image whose health check fails is rolled back by itself: zero failed requests, the old version still answering', async () => {
-    const [step, load] = await underLoad(url, () => deploy({ stack: ROLL, services: 'auth-service', image: BAD, timeout: '120' }));
+    const [step, load] = await underLoad(url, () => deploy({ stack: ROLL, services: 'auth-service', image: BAD, 'health-timeout': '120' }));
     expectRealLoad('unhealthy image', load);
     expect(step.exitCode).toBe(1);
     expect(step.errors[0]).toMatch(new RegExp(`^Service auth-service: (swarm reports the update rollback_completed|not healthy within the timeout of 120 s).*; rolled back, the stack ${ROLL} runs ${V2.replace(/[.]/g, '\\.')}@sha256:[0-9a-f]{64} again$`));
@@ -179,7 +179,7 @@ describe('rancher-deploy on a real swarm: rolling upgrade under load through HAP
   }, budget(120, 10));
 
   it('a cancelled deploy (SIGINT in main, then post) ends on the old version or the new one, never between', async () => {
-    const inputs = { stack: ROLL, services: 'auth-service', image: runningImages(service)[0] === V1 ? V2 : V1, timeout: '180' };
+    const inputs = { stack: ROLL, services: 'auth-service', image: runningImages(service)[0] === V1 ? V2 : V1, 'health-timeout': '180' };
     const main = await deploy(inputs, { signalAfterMs: ['SIGINT', 6_000] });
     expect(main.exitCode).not.toBe(0);
     expect(main.stdout).toContain('Received SIGINT');
@@ -194,7 +194,7 @@ describe('rancher-deploy on a real swarm: rolling upgrade under load through HAP
   }, budget(180, 180));
 
   it('control: the same load sees failures when all 3 are replaced stop-first at once', async () => {
-    const [step, load] = await underLoad(url, () => deploy({ stack: ROLL, services: 'auth-service', image: SLOW, 'start-first': 'false', 'batch-size': '3', timeout: '180' }));
+    const [step, load] = await underLoad(url, () => deploy({ stack: ROLL, services: 'auth-service', image: SLOW, 'start-first': 'false', 'batch-size': '3', 'health-timeout': '180' }));
     expectRealLoad('control, stop-first all at once', load);
     console.log(`control failures: ${load.samples.slice(0, 3).join('; ')}`);
     expect(step.exitCode, log(step)).toBe(0);
@@ -210,7 +210,7 @@ describe('rancher-deploy on a real swarm: rolling upgrade under load through HAP
     await timed('wait', 'until the update pauses', () => until('the update to pause', () => (docker('service', 'inspect', service, '--format', '{{.UpdateStatus.State}}').endsWith('paused') ? true : undefined), 120_000, 1_000));
     expect(docker('service', 'inspect', service, '--format', '{{.UpdateStatus.State}}')).toBe('paused');
     const next = good === V1 ? V2 : V1;
-    const step = await deploy({ stack: ROLL, services: 'auth-service', image: next, timeout: '180' });
+    const step = await deploy({ stack: ROLL, services: 'auth-service', image: next, 'health-timeout': '180' });
     expect(step.exitCode, log(step)).toBe(0);
     expect(step.stdout).toContain('auth-service was left canceled-upgrade by an earlier run (leftovers: rollback): rolled back: rollback_completed');
     expect(step.outputs['previous-image']).toMatch(pinned(good));
@@ -226,7 +226,7 @@ describe('rancher-deploy on a real swarm: rolling upgrade under load through HAP
 describe('rancher-deploy on a real swarm: blue-green under load through HAProxy', () => {
   const url = `http://127.0.0.1:${ports.bg}/health`;
   const lb = `${BG}-lb_lb`;
-  const bg = { stack: BG, strategy: 'blue-green', 'lb-service': lb, services: 'auth-service', timeout: '240' };
+  const bg = { stack: BG, strategy: 'blue-green', 'lb-service': lb, services: 'auth-service', 'health-timeout': '240' };
   const activeBackend = () =>
     docker('exec', docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${lb}`).split('\n')[0]!, 'sh', '-c', 'echo "show map /var/lib/drover-lb/active.map" | socat stdio unix-connect:/run/haproxy/admin.sock')
       .split(' ')

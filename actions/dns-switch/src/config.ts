@@ -103,7 +103,7 @@ export async function readConfig(input = new Inputs(contract)): Promise<Config> 
     lbEnvironment,
     wait: input.boolean('wait'),
     pollSeconds: input.integer('poll-interval', { min: 1, max: 600 }),
-    timeoutSeconds: input.integer('timeout', { min: 1, max: 86_400 }),
+    timeoutSeconds: input.rename('timeout', 'sync-timeout').integer('sync-timeout', { min: 1, max: 86_400 }),
     dryRun: input.boolean('dry-run'),
     endpoint,
     region: input.string('region', { pattern: /^[a-z]{2}(-[a-z]+)+-\d$/, accepted: 'an AWS region such as us-east-1' }),

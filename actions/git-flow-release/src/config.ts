@@ -50,7 +50,7 @@ export function readConfig(root: string, input = new Inputs(contract)): Config {
   for (const f of versionFiles) insideRoot('version-files', f, root);
   const githubRelease = input.boolean('github-release');
   const githubToken = input.string('github-token', { secret: true, accepted: 'a token that may create releases' });
-  if (githubRelease && !githubToken) throw new InputError('github-token', '', 'a token that may create releases (github-release is true)', true);
+  if (githubRelease && !githubToken) throw new InputError('github-token', '', 'a token that may create releases (github-release is true; the git-flow template sets it from the repository variable GIT_FLOW_GITHUB_RELEASE, and the token from the secret RELEASE_TOKEN)', true);
   if (githubRelease && operation.endsWith('-start')) throw new InputError('github-release', 'true', 'false for a start: a release is created when a version is finished');
   return {
     githubRelease,

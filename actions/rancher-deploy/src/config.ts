@@ -93,7 +93,7 @@ export function readConfig(root: string, input = new Inputs(contract), env: Node
   const certificate = readCertificate(input, stack);
   const registryLogin = readRegistryLogin(input, image);
 
-  const timeoutMs = secondsInput(input, 'timeout', 1, 6 * 3600);
+  const timeoutMs = secondsInput(input.rename('timeout', 'health-timeout'), 'health-timeout', 1, 6 * 3600);
   const requestTimeoutMs = secondsInput(input, 'request-timeout', 1, 600);
   const retries = input.integer('retries', { min: 0, max: 10 });
   const rancher = target === 'rancher' ? readRancherAccess(input, env) : undefined;
@@ -178,7 +178,7 @@ function readRancherAccess(input: Inputs, env: NodeJS.ProcessEnv): RancherAccess
   if (!url.startsWith('https://') && !isLoopback(new URL(url).hostname)) throw new InputError('rancher-url', url, 'an https:// URL (the API key is sent with every request; http:// only to this machine)');
   if (!accessKey) throw new InputError('rancher-access-key', '', 'an API access key (or RANCHER_ACCESS_KEY)');
   if (!secretKey) throw new InputError('rancher-secret-key', '', 'an API secret key (or RANCHER_SECRET_KEY)', true);
-  const environment = or(input.string('environment'), 'RANCHER_ENVIRONMENT');
-  if (/[\r\n]/.test(environment)) throw new InputError('environment', environment, 'an environment name or id on one line');
+  const environment = or(input.rename('environment', 'rancher-environment').string('rancher-environment'), 'RANCHER_ENVIRONMENT');
+  if (/[\r\n]/.test(environment)) throw new InputError('rancher-environment', environment, 'an environment name or id on one line');
   return { url, accessKey, secretKey, environment };
 }
