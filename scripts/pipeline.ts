@@ -1,10 +1,11 @@
 /**
- * The whole pipeline on this machine, for the demo and its end-to-end test: examples/auth-service
- * in a local bare repository (master and develop, as git-flow keeps them), the test bed's
- * password-protected registry and single-node swarm with an HAProxy load balancer per
- * environment (examples/haproxy-lb), moto's Route53 server with a weighted record per production
- * stack, and the template workflows run by the local workflow runner with the repository
- * variables, secrets and environments a real repository would have.
+ * The whole pipeline on this machine, for the demo and its end-to-end tests: an example service
+ * (scripts/pipeline-examples.ts) in a local bare repository (master and develop, as git-flow
+ * keeps them), the test bed's password-protected registry and single-node swarm with an HAProxy
+ * load balancer per environment (examples/haproxy-lb) and the service's state stack if it has
+ * one, moto's Route53 server with a weighted record per production stack, and the template
+ * workflows run by the local workflow runner with the repository variables, secrets and
+ * environments a real repository would have.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -13,6 +14,7 @@ import * as path from 'node:path';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { ROOT, RUNNER_UID, testbedEnv } from './harness.ts';
 import { buildLoadBalancerImage, deployLoadBalancer } from './load-balancer.ts';
+import { AUTH_SERVICE, type Example } from './pipeline-examples.ts';
 import { startMoto } from './local-servers.ts';
 import { WorkflowRunner, type RunOptions, type WorkflowRun } from './workflow-runner/index.ts';
 
@@ -24,19 +26,39 @@ export interface Endpoints {
 }
 
 export class PipelineBed {
-  readonly id = process.pid;
+  readonly id: string;
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-pipeline-'));
-  readonly remote = path.join(this.dir, 'auth-service.git');
+  readonly remote: string;
   readonly testbed = testbedEnv();
-  readonly image = `${this.testbed.REGISTRY}/drover-pipeline-${this.id}/auth-service`;
-  readonly lbImage = `${this.testbed.REGISTRY}/drover-pipeline-${this.id}/haproxy-lb:1`;
-  readonly network = `drover-pipeline-${this.id}`;
-  readonly stacks = { integration: `int-${this.id}`, production: `prod-${this.id}` };
-  readonly lbStacks = { integration: `int-${this.id}-lb`, production: `prod-${this.id}-lb` };
-  readonly ports = { integration: 35000 + (this.id % 5000), production: 40000 + (this.id % 5000) };
+  readonly image: string;
+  readonly lbImage: string;
+  readonly network: string;
+  readonly stacks: Endpoints;
+  readonly lbStacks: Endpoints;
+  /** The state stacks (examples whose state lives outside the colour stacks) and their networks. */
+  readonly stateStacks: Endpoints;
+  readonly ports: { integration: number; production: number };
   readonly zone = 'example.com';
-  readonly record = `auth-${this.id}.example.com`;
-  readonly endpoints: Endpoints = { integration: `http://127.0.0.1:${this.ports.integration}`, production: `http://127.0.0.1:${this.ports.production}` };
+  readonly record: string;
+  readonly endpoints: Endpoints;
+
+  constructor(readonly example: Example = AUTH_SERVICE) {
+    const pid = process.pid;
+    this.id = `${pid}-${example.short}`;
+    this.remote = path.join(this.dir, `${example.name}.git`);
+    this.image = `${this.testbed.REGISTRY}/drover-pipeline-${this.id}/${example.name}`;
+    this.lbImage = `${this.testbed.REGISTRY}/drover-pipeline-${this.id}/haproxy-lb:1`;
+    this.network = `drover-pipeline-${this.id}`;
+    this.stacks = { integration: `int-${this.id}`, production: `prod-${this.id}` };
+    this.lbStacks = { integration: `int-${this.id}-lb`, production: `prod-${this.id}-lb` };
+    this.stateStacks = { integration: `int-${this.id}-state`, production: `prod-${this.id}-state` };
+    // one range per example, so two beds in one process do not meet
+    const offset = (pid % 2000) + (example === AUTH_SERVICE ? 0 : 2000);
+    this.ports = { integration: 35000 + offset, production: 40000 + offset };
+    this.record = `${example.short}-${this.id}.example.com`;
+    this.endpoints = { integration: `http://127.0.0.1:${this.ports.integration}`, production: `http://127.0.0.1:${this.ports.production}` };
+  }
+
   private readonly dockerConfig = path.join(this.dir, 'docker');
   private moto?: { url: string; stop: () => void };
   private client?: Route53Client;
@@ -48,14 +70,19 @@ export class PipelineBed {
   async start(log: (line: string) => void = () => {}): Promise<void> {
     fs.chmodSync(this.dir, 0o755);
     this.createRepository();
-    log(`repository ${this.remote}: master and develop with examples/auth-service`);
+    log(`repository ${this.remote}: master and develop with examples/${this.example.name}`);
     this.docker(['login', this.testbed.REGISTRY!, '-u', this.testbed.REGISTRY_USER!, '--password-stdin'], this.testbed.REGISTRY_PASSWORD!);
     buildLoadBalancerImage(this.lbImage);
     this.docker(['push', '-q', this.lbImage]);
     this.docker(['network', 'create', '--driver', 'overlay', '--attachable', this.network]);
     const s = this.stacks;
-    this.deployLb(this.lbStacks.integration, this.ports.integration, `${s.integration}=tasks.${s.integration}_auth-service:9000`);
-    this.deployLb(this.lbStacks.production, this.ports.production, `${s.production}-blue=tasks.${s.production}-blue_auth-service:9000 ${s.production}-green=tasks.${s.production}-green_auth-service:9000`);
+    const backend = (stack: string) => `${stack}=tasks.${stack}_${this.example.service}:${this.example.port}`;
+    this.deployLb(this.lbStacks.integration, this.ports.integration, backend(s.integration));
+    this.deployLb(this.lbStacks.production, this.ports.production, `${backend(`${s.production}-blue`)} ${backend(`${s.production}-green`)}`);
+    if (this.example.state) {
+      for (const env of ['integration', 'production'] as const) this.deployState(env);
+      log(`state outside the colour stacks: ${this.stateStacks.integration}, ${this.stateStacks.production}`);
+    }
     log(`load balancers: integration ${this.endpoints.integration}, production ${this.endpoints.production}`);
     await this.startMoto();
     log(`Route53 (moto) ${this.route53}: ${this.record} weighted ${s.production}-blue 0, ${s.production}-green 100`);
@@ -63,7 +90,7 @@ export class PipelineBed {
 
   private createRepository(): void {
     const work = path.join(this.dir, 'work');
-    fs.cpSync(path.join(ROOT, 'examples/auth-service'), work, {
+    fs.cpSync(path.join(ROOT, 'examples', this.example.name), work, {
       recursive: true,
       filter: (p) => !/[\\/](node_modules|build|dist)([\\/]|$)/.test(path.relative(ROOT, p)),
     });
@@ -71,10 +98,10 @@ export class PipelineBed {
     execFileSync('git', ['init', '-q', '--bare', '-b', 'develop', this.remote]);
     git('init', '-q', '-b', 'master');
     git('add', '.');
-    git('commit', '-q', '-m', 'auth-service 1.0.0');
+    git('commit', '-q', '-m', `${this.example.name} 1.0.0`);
     git('tag', '-a', 'v1.0.0', '-m', 'v1.0.0');
     git('checkout', '-q', '-b', 'develop');
-    fs.appendFileSync(path.join(work, 'README.md'), '# auth-service\n\nThe e-book\'s user registration service.\n');
+    fs.appendFileSync(path.join(work, 'README.md'), `# ${this.example.name}\n`);
     git('add', '.');
     git('commit', '-q', '-m', 'Add a README');
     git('push', '-q', this.remote, 'master', 'develop', '--tags');
@@ -90,6 +117,16 @@ export class PipelineBed {
   /** The docker CLI with this bed's own login. */
   private docker(args: string[], input?: string): string {
     return execFileSync('docker', ['--config', this.dockerConfig, ...args], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
+  }
+
+  /** The example's state stack, on a network of its own per environment. */
+  private deployState(env: keyof Endpoints): void {
+    const network = `${this.network}-${env}-data`;
+    this.docker(['network', 'create', '--driver', 'overlay', '--attachable', network]);
+    execFileSync('docker', ['--config', this.dockerConfig, 'stack', 'deploy', '-c', path.join(ROOT, 'examples', this.example.name, this.example.state!), this.stateStacks[env]], {
+      env: { ...process.env, DATA_NETWORK: network },
+      stdio: 'ignore',
+    });
   }
 
   private deployLb(stack: string, published: number, backends: string): void {
@@ -119,15 +156,12 @@ export class PipelineBed {
   options(): Omit<RunOptions, 'workflow' | 'event' | 'ref'> {
     return {
       remote: this.remote,
-      repository: 'acme/auth-service',
+      repository: `acme/${this.example.name}`,
       defaultBranch: 'develop',
       vars: {
         IMAGE: this.image,
         REGISTRY_USER: this.testbed.REGISTRY_USER!,
-        BUILDER_IMAGE: `auth-builder:pipeline-${this.id}`,
-        SERVICES: 'auth-service',
-        IMAGE_VARIABLE: 'AUTH_IMAGE',
-        VERSION_VARIABLE: 'auth_version',
+        ...this.example.variables(this.id),
         CA_BUNDLE: '/etc/ssl/certs/ca-certificates.crt',
         DEPLOY_TARGET: 'swarm',
         COMPOSE_FILE: 'swarm/docker-compose.yml',
@@ -142,11 +176,16 @@ export class PipelineBed {
       // what the local stand-in for configure-aws-credentials gives for the role (moto takes any)
       awsCredentials: { accessKeyId: 'ASIADEMOACCESSKEY', secretAccessKey: 'demo-secret-key-not-for-logs', sessionToken: 'demo-session-token-not-for-logs' },
       environments: {
-        integration: { vars: { STACK: this.stacks.integration } },
-        production: { vars: { STACK: this.stacks.production, DEPLOY_STRATEGY: 'blue-green', LB_SERVICE: `${this.lbStacks.production}_lb` }, approval: true },
+        integration: { vars: { STACK: this.stacks.integration, ...this.stateVariables('integration') } },
+        production: { vars: { STACK: this.stacks.production, DEPLOY_STRATEGY: 'blue-green', LB_SERVICE: `${this.lbStacks.production}_lb`, ...this.stateVariables('production') }, approval: true },
       },
       approve: ['production'],
     };
+  }
+
+  /** Where the environment's state is: its network, beside the load balancer's (environment variables override the repository's). */
+  private stateVariables(env: keyof Endpoints): Record<string, string> {
+    return this.example.state ? { DEPLOY_VARIABLES: `LB_NETWORK=${this.network}\nDATA_NETWORK=${this.network}-${env}-data` } : {};
   }
 
   /** One workflow run with the local runner; run numbers count up as GitHub's do. */
@@ -181,7 +220,7 @@ export class PipelineBed {
 
   /** The image the integration stack's service runs. */
   serviceImage(stack: string): string {
-    return execFileSync('docker', ['service', 'inspect', `${stack}_auth-service`, '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}'], { encoding: 'utf8' }).trim();
+    return execFileSync('docker', ['service', 'inspect', `${stack}_${this.example.service}`, '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}'], { encoding: 'utf8' }).trim();
   }
 
   cleanup(): void {
@@ -193,15 +232,15 @@ export class PipelineBed {
         return ''; // already gone
       }
     };
-    const stacks = [this.stacks.integration, `${this.stacks.production}-blue`, `${this.stacks.production}-green`, this.lbStacks.integration, this.lbStacks.production];
+    const stacks = [this.stacks.integration, `${this.stacks.production}-blue`, `${this.stacks.production}-green`, this.lbStacks.integration, this.lbStacks.production, this.stateStacks.integration, this.stateStacks.production];
     for (const s of stacks) attempt('stack', 'rm', s);
     const left = () => stacks.some((s) => attempt('ps', '-aq', '--filter', `label=com.docker.stack.namespace=${s}`));
     for (let i = 0; i < 90 && left(); i++) execFileSync('sleep', ['1']);
     const volumes = attempt('volume', 'ls', '-q').split('\n').filter((v) => stacks.some((s) => v.startsWith(`${s}_`)));
     if (volumes.length) attempt('volume', 'rm', '-f', ...volumes);
-    attempt('network', 'rm', this.network);
+    attempt('network', 'rm', this.network, `${this.network}-integration-data`, `${this.network}-production-data`);
     const images = attempt('images', '--format', '{{.Repository}}:{{.Tag}}', this.image).split('\n').filter(Boolean);
-    attempt('rmi', '-f', this.lbImage, `auth-builder:pipeline-${this.id}`, ...images);
+    attempt('rmi', '-f', this.lbImage, this.example.variables(this.id).BUILDER_IMAGE!, ...images);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -128,6 +128,12 @@ if ! docker image inspect mariadb:10.11 >/dev/null 2>&1; then
   docker build -q -t mariadb:10.11 "$here/mariadb" >/dev/null
 fi
 
+# 7. Redis 7.0 (Debian 12's version) under its public name, for examples/notes-service
+if ! docker image inspect redis:7.0 >/dev/null 2>&1; then
+  log "building redis:7.0 from Debian packages"
+  docker build -q -t redis:7.0 "$here/redis" >/dev/null
+fi
+
 touch "$TESTBED/env" && chmod 600 "$TESTBED/env" "$reg/credentials" "$reg/htpasswd"
 cat >"$TESTBED/env" <<ENV
 DROVER_TESTBED=$TESTBED

@@ -1,5 +1,48 @@
-/** What the runner shows: lines escaped for a terminal, a job's line on the console, a job summary as text. */
+/**
+ * What the runner shows: the run's log with its masks (secrets and what steps masked), lines
+ * escaped for a terminal, a job's line on the console, a job summary as text.
+ */
+import type { StepResult } from '../harness.ts';
+import { scanOutput } from '../runner-files.ts';
 import type { JobRun } from './types.ts';
+
+/** The run's log: every line masked, then escaped, kept and passed to `onLog`. */
+export class RunLog {
+  readonly masks = new Set<string>();
+  readonly lines: string[] = [];
+
+  constructor(private readonly onLog?: (line: string) => void) {}
+
+  /** A value never shown again: whole, and each of its lines (as GitHub masks a multi-line secret). */
+  mask(value: string): void {
+    for (const v of [value, ...value.split(/\r?\n/)]) if (v.trim().length > 2) this.masks.add(v);
+  }
+
+  log(line: string): void {
+    const text = this.shown(line);
+    this.lines.push(text);
+    this.onLog?.(text);
+  }
+
+  /** A line as it may be shown: masked, then escaped. */
+  shown(line: string): string {
+    let text = line;
+    for (const m of [...this.masks].sort((a, b) => b.length - a.length)) text = text.split(m).join('***');
+    return escapeLine(text);
+  }
+
+  /** A step's output: what it masked first, then its lines (the mask commands aside). */
+  step(job: string, result: StepResult): void {
+    for (const m of result.masks) this.mask(m);
+    // Between ::stop-commands::<token> and ::<token>:: every line is text, an ::add-mask:: too (GitHub's
+    // workflow commands docs, "Stopping and starting workflow commands"); outside, a mask command is not shown.
+    for (const { line, command } of scanOutput(`${result.stdout}${result.stderr}`)) if (line && command?.command !== 'add-mask') this.log(`[${job}] ${line}`);
+  }
+
+  text(): string {
+    return this.lines.join('\n');
+  }
+}
 
 /**
  * The control characters escaped, so a line cannot turn into something else where it is shown.

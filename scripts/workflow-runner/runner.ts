@@ -11,12 +11,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Job, manifest, type StepResult } from '../harness.ts';
-import { scanOutput } from '../runner-files.ts';
 import { environmentSettings, githubContext, inputsContext, secretsContext } from './contexts.ts';
 import { asString, evaluate, evaluateTemplate, isTrue, minutes, stringMap, tokenValue, truthy } from './expressions.ts';
 import { fromEnvFile, withoutSecrets } from './file-commands.ts';
 import { loadWorkflow, topological } from './load.ts';
-import { escapeLine, summaryText } from './log.ts';
+import { RunLog, summaryText } from './log.ts';
 import { type Host } from './stand-ins.ts';
 import { runStep, type Post } from './step.ts';
 import { defaultBranchPlaceholder, eventsOf, pushTriggers } from './triggers.ts';
@@ -29,51 +28,30 @@ export class WorkflowRunner {
   private readonly raw: RawWorkflow;
   private readonly on: Record<string, unknown> | undefined;
   private readonly opts: RunOptions;
-  private readonly masks = new Set<string>();
-  private readonly logLines: string[] = [];
+  private readonly out: RunLog;
   readonly dir: string;
   private readonly runId = String(Math.floor(Math.random() * 1e9));
   private sha = '';
 
   /** What the stand-ins may use of the runner: its options, folder, log and masks. */
   private get host(): Host {
-    return { opts: this.opts, dir: this.dir, log: (l) => this.log(l), mask: (v) => this.mask(v) };
+    return { opts: this.opts, dir: this.dir, log: (l) => this.log(l), mask: (v) => this.out.mask(v) };
   }
 
   constructor(opts: RunOptions) {
     this.opts = opts;
+    this.out = new RunLog(opts.onLog);
     this.source = fs.readFileSync(opts.workflow, 'utf8');
     this.raw = parseYaml(this.source) as RawWorkflow;
     this.on = eventsOf(this.raw.on);
     this.dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'drover-run-'));
     fs.mkdirSync(path.join(this.dir, 'artifacts'), { recursive: true });
-    for (const s of Object.values(opts.secrets ?? {})) this.mask(s);
-    for (const env of Object.values(opts.environments ?? {})) for (const s of Object.values(env.secrets ?? {})) this.mask(s);
-  }
-
-  private mask(value: string): void {
-    for (const v of [value, ...value.split(/\r?\n/)]) if (v.trim().length > 2) this.masks.add(v);
+    for (const s of Object.values(opts.secrets ?? {})) this.out.mask(s);
+    for (const env of Object.values(opts.environments ?? {})) for (const s of Object.values(env.secrets ?? {})) this.out.mask(s);
   }
 
   log(line: string): void {
-    const text = this.shown(line);
-    this.logLines.push(text);
-    this.opts.onLog?.(text);
-  }
-
-  /** A line as it may be shown: masked, then escaped. */
-  private shown(line: string): string {
-    let text = line;
-    for (const m of [...this.masks].sort((a, b) => b.length - a.length)) text = text.split(m).join('***');
-    return escapeLine(text);
-  }
-
-  /** A step's output in the log: what it masked first, then its lines (the mask commands aside). */
-  private logStep(job: string, result: StepResult): void {
-    for (const m of result.masks) this.mask(m);
-    // Between ::stop-commands::<token> and ::<token>:: every line is text, an ::add-mask:: too (GitHub's
-    // workflow commands docs, "Stopping and starting workflow commands"); outside, a mask command is not shown.
-    for (const { line, command } of scanOutput(`${result.stdout}${result.stderr}`)) if (line && command?.command !== 'add-mask') this.log(`[${job}] ${line}`);
+    this.out.log(line);
   }
 
   /** Parses, checks what it supports, then runs the jobs. */
@@ -84,7 +62,7 @@ export class WorkflowRunner {
     const placeholder = this.opts.event === 'push' ? defaultBranchPlaceholder(on) : undefined;
     if (placeholder) this.log(`warning: ${placeholder}`);
     const triggered = this.opts.event === 'push' ? pushTriggers(on, this.opts.ref) : Boolean(on && this.opts.event in on);
-    if (!triggered) return { triggered, result: 'skipped', jobs: [], outputs: {}, ms: 0, log: this.logLines.join('\n'), dir: this.dir };
+    if (!triggered) return { triggered, result: 'skipped', jobs: [], outputs: {}, ms: 0, log: this.out.text(), dir: this.dir };
     const inputs = inputsContext(this.opts, on);
     secretsContext(this.opts, on); // a called workflow's required secrets, before any job
     this.sha = execFileSync('git', ['-c', `safe.directory=${this.opts.remote}`, '--git-dir', this.opts.remote, 'rev-parse', `${this.opts.ref}^{commit}`], { encoding: 'utf8' }).trim();
@@ -99,14 +77,14 @@ export class WorkflowRunner {
         this.opts.onJob?.(run);
       }
     } finally {
-      fs.writeFileSync(path.join(this.dir, 'log.txt'), `${this.logLines.join('\n')}\n`);
+      fs.writeFileSync(path.join(this.dir, 'log.txt'), `${this.out.text()}\n`);
     }
     const all = [...results.values()];
     // A job with continue-on-error fails alone: the run passes (workflow syntax, jobs.<job_id>.continue-on-error)
     const counts = (j: JobRun) => !(j.result === 'failure' && this.continuesOnError(j.id, inputs));
     const result: Result = all.some((j) => j.result === 'failure' && counts(j)) ? 'failure' : all.some((j) => j.result === 'cancelled') ? 'cancelled' : 'success';
     const outputs = this.callOutputs(on, results, inputs);
-    const log = this.logLines.join('\n');
+    const log = this.out.text();
     return { triggered, result, jobs: all, outputs, ms: Date.now() - started, log, dir: this.dir };
   }
 
@@ -155,7 +133,7 @@ export class WorkflowRunner {
     try {
       const vars = { ...(this.opts.vars ?? {}), ...(settings?.vars ?? {}) };
       const secrets = secretsContext(this.opts, on, environment);
-      for (const s of Object.values(secrets)) if (s) this.mask(s);
+      for (const s of Object.values(secrets)) if (s) this.out.mask(s);
       const ctx: Contexts = {
         ...base,
         github: this.github(inputs, id, runner.workspace),
@@ -214,7 +192,7 @@ export class WorkflowRunner {
           failed = true;
         }
         if (result) {
-          this.logStep(id, result);
+          this.out.step(id, result);
           failed = result.exitCode !== 0 || result.timedOut === true;
           if (result.timedOut) this.log(`[${id}] - ${label}: timed out, its processes killed`);
           Object.assign(env, fromEnvFile((l) => this.log(l), id, result.env));
@@ -241,25 +219,25 @@ export class WorkflowRunner {
         if (!truthy(evaluate(postIf.replace(/^\$\{\{\s*|\s*\}\}$/g, ''), ctx, { success: jobStatus === 'success', failure: jobStatus === 'failure', cancelled: false }))) continue;
         const t0 = Date.now();
         const result = (await runner.post(post.action, post.main, { with: post.with, env: post.env }))!;
-        this.logStep(id, result);
+        this.out.step(id, result);
         summary += result.summary;
         const ok = result.exitCode === 0;
         if (!ok) jobStatus = 'failure';
         steps.push({ name: `Post ${post.name}`, id: '', outcome: ok ? 'success' : 'failure', conclusion: ok ? 'success' : 'failure', ms: Date.now() - t0, outputs: {}, step: result });
         this.log(`[${id}] - Post ${post.name}: ${ok ? 'success' : 'failure'}`);
       }
-      const outputs = withoutSecrets((l) => this.log(l), id, stringMap(job.outputs, ctx), this.masks);
+      const outputs = withoutSecrets((l) => this.log(l), id, stringMap(job.outputs, ctx), this.out.masks);
       const ms = Date.now() - started;
       this.log(`[${id}] ${jobStatus} in ${(ms / 1000).toFixed(1)} s`);
       // a failed job says which step failed and why (its errors, or its last lines), masked
       const failedStep = jobStatus === 'failure' ? steps.find((st) => st.outcome === 'failure' && st.conclusion === 'failure') : undefined;
       const why = failedStep?.step?.errors.length ? failedStep.step.errors : `${failedStep?.step?.stdout ?? ''}${failedStep?.step?.stderr ?? ''}`.split('\n').filter(Boolean).slice(-5);
-      const failure = failedStep ? [`step '${this.shown(failedStep.name)}' failed${why.length ? ':' : ''}`, ...why.map((l) => `  ${this.shown(l)}`)] : undefined;
+      const failure = failedStep ? [`step '${this.out.shown(failedStep.name)}' failed${why.length ? ':' : ''}`, ...why.map((l) => `  ${this.out.shown(l)}`)] : undefined;
       // what GitHub shows on the run's page: the annotations, and the job summary
       const annotations = steps
         .flatMap((st) => st.step?.commands ?? [])
         .filter((c) => ['error', 'warning', 'notice'].includes(c.command))
-        .map((c) => this.shown(`${c.command[0]!.toUpperCase()}${c.command.slice(1)}${c.properties.file ? ` ${c.properties.file}${c.properties.line ? `:${c.properties.line}` : ''}` : ''}${c.properties.title ? ` (${c.properties.title})` : ''}: ${c.message}`));
+        .map((c) => this.out.shown(`${c.command[0]!.toUpperCase()}${c.command.slice(1)}${c.properties.file ? ` ${c.properties.file}${c.properties.line ? `:${c.properties.line}` : ''}` : ''}${c.properties.title ? ` (${c.properties.title})` : ''}: ${c.message}`));
       for (const a of annotations) this.log(`[${id}] annotation: ${a}`);
       for (const line of summaryText(summary)) this.log(`[${id}] summary: ${line}`);
       return { id, name, result: jobStatus, ms, outputs, steps, summary, environment, failure, annotations };

@@ -87,13 +87,9 @@ export class RancherTarget implements DeployTarget {
     });
     for (const note of files.notes) core.info(escapeLog(note));
     const st = await this.api.create(this.api.stacks, { name: stack, dockerCompose: files.dockerCompose, rancherCompose: files.rancherCompose, environment: spec.variables, startOnCreate: true });
-    let active: Resource | undefined;
-    try {
-      active = await this.api.waitFor(st, (s) => s.transitioning !== 'yes' && s.state === 'active', { deadline, pollMs: POLL_MS });
-    } catch (err) {
-      throw new RancherError(`Rancher could not create the stack ${escapeLog(stack)}: ${(err as Error).message}`, 422);
-    }
-    if (!active) throw new RancherError(`The stack ${escapeLog(stack)} did not become active in time`, 504);
+    const active = await this.api.waitFor(st, (s) => s.transitioning !== 'yes', { deadline, pollMs: POLL_MS });
+    if (active?.transitioning === 'error') throw new RancherError(`Rancher could not create the stack ${escapeLog(stack)}: ${escapeLog(String(active.transitioningMessage ?? 'no message'))}`, 422);
+    if (!active || active.state !== 'active') throw new RancherError(`The stack ${escapeLog(stack)} did not become active in time`, 504);
     this.stacks.set(stack, active);
     for (const svc of await this.api.list(active.links.services!)) await this.untilHealthy(svc, deadline);
   }
