@@ -42,7 +42,10 @@ export class PipelineBed {
   readonly record: string;
   readonly endpoints: Endpoints;
 
-  constructor(readonly example: Example = AUTH_SERVICE) {
+  readonly example: Example;
+
+  constructor(example: Example = AUTH_SERVICE) {
+    this.example = example;
     const pid = process.pid;
     this.id = `${pid}-${example.short}`;
     this.remote = path.join(this.dir, `${example.name}.git`);

@@ -11,7 +11,11 @@ export class RunLog {
   readonly masks = new Set<string>();
   readonly lines: string[] = [];
 
-  constructor(private readonly onLog?: (line: string) => void) {}
+  private readonly onLog?: (line: string) => void;
+
+  constructor(onLog?: (line: string) => void) {
+    this.onLog = onLog;
+  }
 
   /** A value never shown again: whole, and each of its lines (as GitHub masks a multi-line secret). */
   mask(value: string): void {

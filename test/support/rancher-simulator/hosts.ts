@@ -22,6 +22,7 @@ export function allocate(inst: Instance, hosts: readonly Host[], running: readon
   if (!free[0]) return `Allocation failed: No healthy hosts meet the resource constraints: ports [${inst.ports.join(', ')}]`;
   inst.hostId = free[0].id;
   inst.state = 'running';
+  inst.startedAt = Date.now();
   return null;
 }
 

@@ -40,6 +40,8 @@ export interface Instance {
   /** The host ports it publishes, from the launch config it was created with (V21, V27). */
   ports: number[];
   startOnce: boolean;
+  /** When it last started running. */
+  startedAt?: number;
   /** A start-once container that ran to its end (V18 started-once). */
   ranOnce?: boolean;
 }
@@ -107,6 +109,7 @@ export interface Faults {
 
 export interface BatchRecord {
   service: string;
+  serviceId: string;
   batch: number;
   startedAt: number;
   endedAt: number;

@@ -102,7 +102,8 @@ async function runUpgrade(c: Cluster, svc: Service, run: number): Promise<void> 
     const old = c.running(svc).filter((i) => i.version !== version);
     const missing = Math.max(0, svc.scale - fresh().length - old.length);
     if ((!old.length && !missing) || !live()) break;
-    if (batch > 0) await delay(intervalMillis);
+    const last = c.batches.findLast((r) => r.serviceId === `1s${svc.id}`);
+    if (batch > 0 && last) while (Date.now() < last.endedAt + intervalMillis) await delay(last.endedAt + intervalMillis - Date.now()); // a timer may fire a millisecond early
     if (!live()) return;
     const startedAt = Date.now();
     const units = old.slice(0, batchSize);
@@ -111,7 +112,7 @@ async function runUpgrade(c: Cluster, svc: Service, run: number): Promise<void> 
     await healthy(made);
     if (!live()) return;
     if (startFirst) for (const u of units) u.state = 'stopped';
-    c.batches.push({ service: svc.name, batch: ++batch, startedAt, endedAt: Date.now() });
+    c.batches.push({ service: svc.name, serviceId: `1s${svc.id}`, batch: ++batch, startedAt, endedAt: Date.now() });
   }
   if (!live()) return;
   svc.state = 'upgraded';
@@ -135,8 +136,9 @@ function rollback(c: Cluster, svc: Service): Service {
     await delay(50); // the process runs after the answer
     const fresh = svc.instances.filter((i) => i.version === newVersion && i.version !== previous.version && i.state !== 'removed');
     const old = svc.instances.filter((i) => i.version === previous.version && i.state === 'stopped' && !i.ranOnce);
+    let last = 0;
     for (let b = 0; b * batchSize < Math.max(fresh.length, old.length); b++) {
-      if (b > 0) await delay(intervalMillis);
+      if (b > 0) while (Date.now() < last + intervalMillis) await delay(last + intervalMillis - Date.now()); // a timer may fire a millisecond early
       if (svc.run !== run || c.stopped) return;
       for (const i of fresh.slice(b * batchSize, (b + 1) * batchSize)) i.state = 'removed';
       for (const i of old.slice(b * batchSize, (b + 1) * batchSize)) {
@@ -144,6 +146,7 @@ function rollback(c: Cluster, svc: Service): Service {
         i.hostId = undefined;
         c.place(svc, i);
       }
+      last = Date.now();
     }
     if (svc.run !== run || c.stopped) return;
     svc.upgrade = undefined;
