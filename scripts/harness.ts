@@ -68,9 +68,12 @@ function inputsFor(m: ActionManifest, given: Record<string, string> = {}): Recor
   return { ...inputs, ...given };
 }
 
+let dockerGroup: number | undefined;
+
+/** The docker group's id, looked up once per process (it does not change while the tests run). */
 function dockerGid(): number {
-  const line = execFileSync('getent', ['group', 'docker'], { encoding: 'utf8' });
-  return Number(line.split(':')[2]);
+  dockerGroup ??= Number(execFileSync('getent', ['group', 'docker'], { encoding: 'utf8' }).split(':')[2]);
+  return dockerGroup;
 }
 
 export interface StepOptions {
@@ -119,6 +122,10 @@ export class Job {
     if (fs.lstatSync(p).isDirectory()) for (const e of fs.readdirSync(p)) this.chown(path.join(p, e));
   }
 
+  private chownOne(p: string): void {
+    if (this.uid !== 0) fs.lchownSync(p, this.uid, this.gid);
+  }
+
   cleanup(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
@@ -162,9 +169,10 @@ export class Job {
       files[name] = path.join(cmdDir, `${prefix}${randomUUID()}`);
       fs.writeFileSync(files[name], '');
     }
-    this.chown(this.temp);
     const eventPath = path.join(this.temp, 'event.json');
     if (!fs.existsSync(eventPath)) fs.writeFileSync(eventPath, '{}');
+    // what this stage made, given to the runner user (not the whole of temp again: it grows with every step)
+    for (const p of [this.temp, cmdDir, eventPath, ...Object.values(files), ...(program === NODE24 ? [] : argv.filter((a) => a.startsWith(this.temp)))]) this.chownOne(p);
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOME: this.home,
@@ -221,21 +229,22 @@ export class Job {
     recordTiming(kindOfAction(action), opts.post ? `${action} (post)` : action, performance.now() - started);
 
     const commands = parseCommands(stdout);
-    const read = (f: string) => fs.readFileSync(f, 'utf8');
+    const texts = Object.fromEntries(Object.entries(files).map(([name, f]) => [name, fs.readFileSync(f, 'utf8')])); // each file read once
+    const read = (f: string) => texts[f]!;
     return {
       exitCode: timedOut && exitCode === 0 ? 1 : exitCode,
       timedOut,
       signal,
       stdout,
       stderr,
-      outputs: parseKeyValueFile(read(files.GITHUB_OUTPUT!)),
-      state: parseKeyValueFile(read(files.GITHUB_STATE!)),
-      env: parseKeyValueFile(read(files.GITHUB_ENV!)),
-      summary: read(files.GITHUB_STEP_SUMMARY!),
+      outputs: parseKeyValueFile(read('GITHUB_OUTPUT')),
+      state: parseKeyValueFile(read('GITHUB_STATE')),
+      env: parseKeyValueFile(read('GITHUB_ENV')),
+      summary: read('GITHUB_STEP_SUMMARY'),
       commands,
       masks: commands.filter((c) => c.command === 'add-mask').map((c) => c.message),
       errors: commands.filter((c) => c.command === 'error').map((c) => c.message),
-      files: Object.fromEntries(Object.values(files).map((f) => [path.basename(f), read(f)])),
+      files: Object.fromEntries(Object.entries(files).map(([name, f]) => [path.basename(f), read(name)])),
     };
   }
 }

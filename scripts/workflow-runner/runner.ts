@@ -65,7 +65,7 @@ export class WorkflowRunner {
     if (!triggered) return { triggered, result: 'skipped', jobs: [], outputs: {}, ms: 0, log: this.out.text(), dir: this.dir };
     const inputs = inputsContext(this.opts, on);
     secretsContext(this.opts, on); // a called workflow's required secrets, before any job
-    this.sha = execFileSync('git', ['-c', `safe.directory=${this.opts.remote}`, '--git-dir', this.opts.remote, 'rev-parse', `${this.opts.ref}^{commit}`], { encoding: 'utf8' }).trim();
+    this.sha = commitOf(this.opts.remote, this.opts.ref);
 
     const jobs = template.jobs as unknown as JobToken[];
     const results = new Map<string, JobRun>();
@@ -242,8 +242,7 @@ export class WorkflowRunner {
       for (const line of summaryText(summary)) this.log(`[${id}] summary: ${line}`);
       return { id, name, result: jobStatus, ms, outputs, steps, summary, environment, failure, annotations };
     } finally {
-      fs.cpSync(runner.dir, path.join(this.dir, 'jobs', id), { recursive: true, filter: (p) => !p.includes(`${path.sep}workspace`) && !p.includes(`${path.sep}home`) });
-      runner.cleanup();
+      keepJobFiles(runner, path.join(this.dir, 'jobs', id));
     }
   }
 
@@ -264,7 +263,7 @@ export class WorkflowRunner {
   private processEnv(runner: Job, ctx: Contexts, env: Record<string, string>, extraPath: string[]): Record<string, string> {
     const gh = ctx.github as Record<string, string>;
     const eventPath = path.join(runner.temp, 'event.json');
-    fs.writeFileSync(eventPath, JSON.stringify(gh.event));
+    if (!fs.existsSync(eventPath)) fs.writeFileSync(eventPath, JSON.stringify(gh.event)); // once per job: the event does not change
     return {
       ...env,
       PATH: [...extraPath, process.env.PATH ?? '/usr/bin:/bin'].join(':'),
@@ -289,4 +288,26 @@ export class WorkflowRunner {
     const ctx: Contexts = { jobs: Object.fromEntries([...jobs].map(([k, j]) => [k, { result: j.result, outputs: j.outputs }])), inputs, vars: this.opts.vars ?? {}, github: this.github(inputs, '', '') };
     return Object.fromEntries(Object.entries(specs).map(([k, s]) => [k, evaluateTemplate(asString(s?.value), ctx)]));
   }
+}
+
+/** The job's files (temp, file commands, summaries) kept in the run's folder; its workspace and home go. */
+function keepJobFiles(runner: Job, to: string): void {
+  for (const d of [runner.workspace, runner.home]) fs.rmSync(d, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(to), { recursive: true });
+  try {
+    fs.renameSync(runner.dir, to); // one move where both are on one file system
+  } catch {
+    fs.cpSync(runner.dir, to, { recursive: true });
+  }
+  runner.cleanup();
+}
+
+/** The commit `ref` names in the bare repository: a branch's loose ref file as it is (no process to start), else git's answer. */
+function commitOf(remote: string, ref: string): string {
+  if (/^refs\/heads\/[\w./-]+$/.test(ref) && !ref.split('/').includes('..')) {
+    const loose = path.join(remote, ref);
+    const sha = fs.existsSync(loose) ? fs.readFileSync(loose, 'utf8').trim() : '';
+    if (/^[0-9a-f]{40}$/.test(sha)) return sha;
+  }
+  return execFileSync('git', ['-c', `safe.directory=${remote}`, '--git-dir', remote, 'rev-parse', `${ref}^{commit}`], { encoding: 'utf8' }).trim();
 }

@@ -365,5 +365,10 @@ describe('git-flow-release', () => {
       expect(step.exitCode).toBe(1);
       expect(step.errors[0]).toMatch(new RegExp(`^Input '${name}' is invalid: `));
     });
+
+    it('github-release without a token says what turns it on in the template, and where the token comes from', async () => {
+      const step = await job.run('git-flow-release', { with: { operation: 'release-finish', 'github-release': 'true' } });
+      expect(step.errors[0]).toContain('the git-flow template sets it from the repository variable GIT_FLOW_GITHUB_RELEASE, and the token from the secret RELEASE_TOKEN');
+    });
   });
 });

@@ -155,6 +155,8 @@ describe('git-flow.yml', () => {
     const flow = finish.steps.find((s) => s.uses?.includes('/git-flow-release@'))!;
     expect(flow.with!['github-release']).toBe("${{ vars.GIT_FLOW_GITHUB_RELEASE == 'true' }}");
     expect(manifest('git-flow-release').inputs!['github-release']!.default).toBe('false');
+    // the release is made with RELEASE_TOKEN, the token this job already holds, not one left unset
+    expect(flow.with!['github-token']).toBe('${{ secrets.RELEASE_TOKEN }}');
   });
 
   it('leaves the version empty for a finish, so the open branch names it', () => {
