@@ -210,6 +210,8 @@ export class Rancher {
           : `The key sees ${projects.length} environments (${projects.map((p) => escapeLog(String(p.name))).join(', ')}): set the input rancher-environment`,
         404,
       );
+    // V8: an id is 1, a short type and a number; anything else would change the path it goes in
+    if (!/^1[a-z]+\d+$/i.test(match.id)) throw new RancherError(`Rancher environment ${escapeLog(String(match.name))} has an id that is not one: ${escapeLog(String(match.id))}`, 502);
     this.projectPath = `/projects/${match.id}`;
     return match;
   }

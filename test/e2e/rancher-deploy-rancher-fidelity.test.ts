@@ -227,7 +227,7 @@ describe('rancher-deploy on Rancher 1.6 as it behaves (simulator, a test double)
   it("a server's values are escaped in the log: a project id cannot start a workflow command", async () => {
     sim.projects.push({ id: '1a9\r::warning::injected', name: 'Hostile' });
     const step = await deploy({ services: 'auth-service', image: V2, 'rancher-access-key': 'ACCOUNTKEY', 'rancher-secret-key': sim.keys[1]!.secret, 'rancher-environment': 'Hostile' });
-    expect(step.stdout).toContain('Hostile');
+    expect(step.errors[0]).toBe('Rancher environment Hostile has an id that is not one: 1a9\\x0d::warning::injected'); // escaped, and no path made of it
     expect(step.stdout.split(/\r|\n/).some((l) => l.startsWith('::warning::injected'))).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { manifest } from '../../scripts/harness';
 import { endpoints, projectName, PROJECT_RE } from '../../actions/compose-itest/src/project';
 import { rewritePorts } from '../../actions/compose-itest/src/ports';
 import { parseChecks, request } from '../../actions/compose-itest/src/checks';
@@ -102,5 +103,11 @@ describe('waiting until ready', () => {
     expect((err as Error).message).toMatch(/^Not ready within the wait timeout: db \(starting\)/);
     expect(reads).toBeGreaterThanOrEqual(2);
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('teardown', () => {
+  it("gives containers Docker's own 10 s to stop before they are killed, not 0", () => {
+    expect(manifest('compose-itest').inputs!['down-timeout']!.default).toBe('10');
   });
 });
