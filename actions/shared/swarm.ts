@@ -124,18 +124,53 @@ export async function waitForUpdate(
 
 /**
  * Waits until every replica of a service runs its current spec, looking again on each event of
- * its containers (start, health, exit); false when the deadline comes first.
+ * its containers (start, health, exit): `running` once they have for `stableMs` on end (as
+ * `docker service create` verifies a new service: a task that exits at once runs for a moment);
+ * `failing` once `failures` tasks of the spec's image have failed (swarm would go on restarting
+ * them until the deadline); `timeout`.
  */
-export async function untilReplicasRun(name: string, opts: { deadline: number; signal?: AbortSignal }): Promise<boolean> {
+export async function untilReplicasRun(
+  name: string,
+  opts: { deadline: number; signal?: AbortSignal; failures?: number; stableMs?: number },
+): Promise<'running' | 'failing' | 'timeout'> {
+  let since: number | undefined;
   const done = await untilChanged(
     ['type=container', `label=com.docker.swarm.service.name=${name}`],
-    async () => {
+    async (): Promise<'running' | 'failing' | undefined> => {
       const svc = await inspectService(name);
-      return svc && (await runsSpec(svc)) ? true : undefined;
+      if (!svc) return undefined;
+      const image = svc.Spec.TaskTemplate.ContainerSpec.Image;
+      if (opts.failures && (await failedTasks(name, image)).length >= opts.failures) return 'failing';
+      since = (await runsSpec(svc)) ? (since ?? Date.now()) : undefined;
+      return since !== undefined && Date.now() - since >= (opts.stableMs ?? 0) ? 'running' : undefined;
     },
-    opts,
+    { ...opts, fallbackMs: opts.stableMs ? Math.min(500, opts.stableMs) : undefined },
   );
-  return done === true;
+  return done ?? 'timeout';
+}
+
+/** The tasks of `name` (of `image`, when given) that failed or were rejected, as `docker service ps` lists them, each with swarm's error. */
+export async function failedTasks(name: string, image?: string): Promise<ServiceTask[]> {
+  return (await serviceTasks(name)).filter((t) => (!image || t.Image === image) && /^(Failed|Rejected)/.test(t.CurrentState));
+}
+
+/** The last lines a task wrote, stdout and stderr, as `docker service logs` keeps them; escaped, since they are the task's words. */
+export async function taskLogTail(taskId: string, lines = 10): Promise<string[]> {
+  const res = await docker(['service', 'logs', '--raw', '--tail', String(lines), taskId], { silent: true });
+  return res.code === 0 ? res.tail.filter((l) => l.trim()).slice(-lines).map(escapeLog) : [];
+}
+
+/**
+ * Why a service's tasks fail, in a few lines: swarm's error for each failed task (the last
+ * three), and the last lines the newest one wrote.
+ */
+export async function failureReport(name: string, image?: string, lines = 10): Promise<string[]> {
+  const failed = await failedTasks(name, image);
+  if (!failed.length) return [];
+  const out = [`${failed.length} task${failed.length === 1 ? '' : 's'} failed; swarm says: ${failed.slice(0, 3).map((t) => `${escapeLog(t.Name)}: ${escapeLog(t.Error || t.CurrentState)}`).join('; ')}`];
+  const tail = await taskLogTail(failed[0]!.ID, lines);
+  if (tail.length) out.push(`the last lines of ${escapeLog(failed[0]!.Name)}:`, ...tail.map((l) => `  ${l}`));
+  return out;
 }
 
 /** Every replica running the service's current spec (its image, digest included), none other. */

@@ -163,7 +163,7 @@ describe('rancher-deploy on the Rancher 1.x simulator (test double): cancelled',
     const post = await job.post('rancher-deploy', main, { with: inputs });
     steps.push(post!);
     expect(post!.exitCode, lines(post!)).toBe(0);
-    expect(post!.stdout).toContain('auth-service was left upgrading by the cancelled deploy: rolling back');
+    expect(post!.stdout).toContain('auth-service was left upgrading by a deploy that did not finish: rolling back');
     expect([svc.state, sim.imageOf(svc)]).toEqual(['active', V1]);
     expect(sim.running(svc).map((i) => i.id)).toEqual(oldIds);
   });

@@ -71,7 +71,7 @@ async function rollBackInFlight(inFlight: { stack: string; services: string[] })
   for (const service of inFlight.services) {
     const s = await target.status(inFlight.stack, service);
     if (!s || s.state === 'active') continue;
-    core.warning(`${service} was left ${s.state} by the cancelled deploy: rolling back`);
+    core.warning(`${service} was left ${s.state} by a deploy that did not finish: rolling back`);
     await target.rollback(inFlight.stack, service, Date.now() + cfg.timeoutMs);
     core.info(`${service} runs ${(await target.status(inFlight.stack, service))?.image ?? '?'} again`);
   }

@@ -12,10 +12,12 @@ import {
 } from '../../shared/docker';
 import {
   execInContainers,
+  failureReport,
   inspectService,
   rollbackService,
   scaleService,
   stackDeploy,
+  stackRemove,
   stackServices,
   swarmState,
   updateService,
@@ -33,6 +35,8 @@ import type { DeployTarget, Progress, ServiceStatus, StackSpec, UpgradeResult } 
 
 /** swarm's own default --update-monitor: how long a new task must run before its batch counts as done. */
 const MONITOR_SECONDS = 5;
+/** Tasks of one spec that may fail before a wait gives up on it (swarm would restart them until the timeout). */
+const FAILURES = 3;
 
 /** The load balancer service's label naming the stack it sends traffic to. */
 export const ACTIVE_LABEL = 'io.drover.active';
@@ -65,6 +69,10 @@ export class SwarmTarget implements DeployTarget {
     return (await stackServices(stack)).length > 0;
   }
 
+  /**
+   * A new stack, waited for until every replica runs. One that does not come up is removed: it
+   * did not exist before this deploy, and swarm has no earlier version of it to go back to.
+   */
   async createStack(stack: string, spec: StackSpec, deadline: number): Promise<void> {
     const dir = tempDir(this.ctx, 'stack-');
     try {
@@ -74,13 +82,21 @@ export class SwarmTarget implements DeployTarget {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    for (const name of await stackServices(stack)) await this.untilConverged(name, deadline);
+    try {
+      await Promise.all((await stackServices(stack)).map((name) => this.untilConverged(name, deadline)));
+    } catch (err) {
+      await stackRemove(stack);
+      throw new StepFailure(`${(err as Error).message}\nThe stack ${stack}, which this deploy created, is removed: there was no earlier version to go back to`, 1);
+    }
   }
 
-  /** Every replica running (with a health check: healthy, swarm starts a task only then). */
+  /** Every replica running (with a health check: healthy) for swarm's monitor period; given up when its tasks keep failing, with why. */
   private async untilConverged(name: string, deadline: number): Promise<void> {
-    if (!(await untilReplicasRun(name, { deadline, signal: this.signal })))
-      throw new StepFailure(`Service ${name}: not every replica was running when the timeout ran out`, 1);
+    const outcome = await untilReplicasRun(name, { deadline, signal: this.signal, failures: FAILURES, stableMs: MONITOR_SECONDS * 1000 });
+    if (outcome === 'running') return;
+    const why = await failureReport(name);
+    const what = outcome === 'failing' ? `its tasks keep failing` : `not every replica was running when the timeout ran out`;
+    throw new StepFailure([`Service ${name}: ${what}`, ...why].join('\n'), 1);
   }
 
   async status(stack: string, service: string): Promise<ServiceStatus | undefined> {
@@ -119,15 +135,19 @@ export class SwarmTarget implements DeployTarget {
     const current = await inspectService(name);
     const before = current?.UpdateStatus?.StartedAt;
     const replicas = current?.Spec.Mode?.Replicated?.Replicas;
-    let healthy = 0;
-    let started = 0;
-    // Each new container that passes its health check (or starts, for an image without one) is a step of progress.
+    // Each replica slot whose container of the new image starts, then passes its health check, is a
+    // step of progress: a slot counts once, however often swarm restarts its task.
+    const started = new Set<string>();
+    const healthy = new Set<string>();
     const watcher = events(['type=container', `label=com.docker.swarm.service.name=${name}`, 'event=health_status', 'event=start'], (e) => {
+      const attrs = ((e.Actor as { Attributes?: Record<string, string> } | undefined)?.Attributes ?? {}) as Record<string, string>;
+      if (!String(attrs.image ?? '').startsWith(image)) return; // the old image's containers (a rollback) are no progress
+      const slot = String(attrs['com.docker.swarm.task.name'] ?? '').split('.')[1] ?? '';
       const status = String(e.status ?? e.Action ?? '');
-      if (status === 'start') started++;
-      else if (status === 'health_status: healthy') healthy++;
+      if (status === 'start') started.add(slot);
+      else if (status === 'health_status: healthy') healthy.add(slot);
       else return;
-      onProgress({ service, atMs: Date.now() - start, message: `${started} of ${replicas ?? '?'} new containers started, ${healthy} healthy` });
+      onProgress({ service, atMs: Date.now() - start, message: `${started.size} of ${replicas ?? '?'} new containers started, ${healthy.size} healthy` });
     }, this.signal);
     try {
       await updateService(
@@ -141,11 +161,13 @@ export class SwarmTarget implements DeployTarget {
         return { ok: true, waitedMs: Date.now() - start };
       }
       // Done once every replica has run the new image for the monitor period, as `docker service update` waits.
+      const pinned = (await inspectService(name))?.Spec.TaskTemplate.ContainerSpec.Image;
       const outcome = await waitForUpdate(name, before, { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.signal, stableMs: MONITOR_SECONDS * 1000 });
       const waitedMs = Date.now() - start;
       if (outcome.state === 'completed' || outcome.state === 'converged') return { ok: true, waitedMs };
-      if (outcome.state === 'timeout') return { ok: false, waitedMs, reason: `not healthy within the timeout of ${Math.round((deadline - start) / 1000)} s (${healthy} of ${replicas ?? '?'} new containers healthy)` };
-      return { ok: false, waitedMs, reason: `swarm reports the update ${outcome.state}${outcome.message ? `: ${outcome.message}` : ''} (${healthy} of ${replicas ?? '?'} new containers healthy)` };
+      const why = (await failureReport(name, pinned)).map((l) => `\n${l}`).join('');
+      if (outcome.state === 'timeout') return { ok: false, waitedMs, reason: `not healthy within the timeout of ${Math.round((deadline - start) / 1000)} s (${healthy.size} of ${replicas ?? '?'} new containers healthy)${why}` };
+      return { ok: false, waitedMs, reason: `swarm reports the update ${outcome.state}${outcome.message ? `: ${outcome.message}` : ''} (${healthy.size} of ${replicas ?? '?'} new containers healthy)${why}` };
     } finally {
       watcher.stop();
     }
@@ -159,6 +181,7 @@ export class SwarmTarget implements DeployTarget {
     const name = `${stack}_${service}`;
     const svc = await inspectService(name);
     if (svc?.UpdateStatus?.State === 'rollback_completed') return; // swarm already did
+    if (svc && !svc.PreviousSpec) throw new StepFailure(`Service ${name} has no earlier version to roll back to: it has run only this spec since it was created`, 1);
     await rollbackService(name, { signal: this.signal });
     const outcome = await waitForUpdate(name, svc?.UpdateStatus?.StartedAt, { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.signal });
     if (outcome.state !== 'rollback_completed' && outcome.state !== 'completed')
@@ -185,7 +208,7 @@ export class SwarmTarget implements DeployTarget {
 
   async scale(stack: string, scales: Record<string, number>, deadline: number): Promise<void> {
     for (const [service, n] of Object.entries(scales)) await scaleService(`${stack}_${service}`, n, { signal: this.signal });
-    for (const [service, n] of Object.entries(scales)) if (n > 0) await this.untilConverged(`${stack}_${service}`, deadline);
+    await Promise.all(Object.entries(scales).map(([service, n]) => (n > 0 ? this.untilConverged(`${stack}_${service}`, deadline) : undefined)));
   }
 
   /** The PEM (certificate then key) as a Docker secret named after its content, given to the load balancer as lb.pem. */
