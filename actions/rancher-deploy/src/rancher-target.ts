@@ -62,10 +62,15 @@ export class RancherTarget implements DeployTarget {
   private async service(stack: string, name: string): Promise<Resource> {
     const svc = await this.api.findService(await this.stack(stack), name);
     if (!svc) throw new RancherError(`Service ${escapeLog(name)} not found in the stack ${escapeLog(stack)}`, 404);
+    return this.atRest(svc, stack);
+  }
+
+  private async atRest(svc: Resource, stack: string): Promise<Resource> {
     if (!PASSING.has(String(svc.state))) return svc;
-    core.info(`${escapeLog(name)} is ${escapeLog(String(svc.state))}: waiting until that ends`);
+    const name = escapeLog(String(svc.name));
+    core.info(`${name} is ${escapeLog(String(svc.state))}: waiting until that ends`);
     const rest = await this.api.waitFor(svc, (s) => !PASSING.has(String(s.state)), { deadline: Date.now() + this.settleMs, pollMs: POLL_MS });
-    if (!rest) throw new RancherError(`Service ${escapeLog(name)} in ${escapeLog(stack)} stayed ${escapeLog(String(svc.state))} for ${Math.round(this.settleMs / 1000)} s`, 504);
+    if (!rest) throw new RancherError(`Service ${name} in ${escapeLog(stack)} stayed ${escapeLog(String(svc.state))} for ${Math.round(this.settleMs / 1000)} s`, 504);
     return rest;
   }
 
@@ -112,8 +117,9 @@ export class RancherTarget implements DeployTarget {
 
   async status(stack: string, service: string): Promise<ServiceStatus | undefined> {
     const st = await this.findStack(stack);
-    if (!st || !(await this.api.findService(st, service))) return undefined;
-    const svc = await this.service(stack, service);
+    const found = st && (await this.api.findService(st, service));
+    if (!found) return undefined;
+    const svc = await this.atRest(found, stack);
     return { image: runningImage(String((svc.launchConfig as { imageUuid?: string })?.imageUuid ?? '')), state: String(svc.state) };
   }
 
