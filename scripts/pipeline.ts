@@ -58,7 +58,7 @@ export class PipelineBed {
     // one range per example, so two beds in one process do not meet
     const offset = (pid % 2000) + (example === AUTH_SERVICE ? 0 : 2000);
     this.ports = { integration: 35000 + offset, production: 40000 + offset };
-    this.record = `${example.short}-${this.id}.example.com`;
+    this.record = `${example.short}-${pid}.example.com`;
     this.endpoints = { integration: `http://127.0.0.1:${this.ports.integration}`, production: `http://127.0.0.1:${this.ports.production}` };
   }
 

@@ -156,6 +156,7 @@ export async function failedTasks(name: string, image?: string): Promise<Service
 
 /** The last lines a task wrote, stdout and stderr, as `docker service logs` keeps them; escaped, since they are the task's words. */
 export async function taskLogTail(taskId: string, lines = 10): Promise<string[]> {
+  if (!/^[a-z0-9]+$/.test(taskId)) return []; // an id as swarm makes them, never an option
   const res = await docker(['service', 'logs', '--raw', '--tail', String(lines), taskId], { silent: true });
   return res.code === 0 ? res.tail.filter((l) => l.trim()).slice(-lines).map(escapeLog) : [];
 }
