@@ -105,15 +105,15 @@ export function pipelineTests(example: Example): void {
 
     if (example.state)
       it('deploy.yml to production: the other colour reads what the first one wrote, the state living outside the colour stacks', async () => {
-      const put = await fetch(`${bed.endpoints.production}/notes/kept`, { method: 'PUT', body: 'written by 1.1.0', signal: AbortSignal.timeout(5000) });
-      expect(put.status).toBe(200);
-      const before = await bed.get(`${bed.endpoints.production}/version`);
-      expect(before).toBe('1.1.0');
-      const wf = await run('deploy.yml', 'workflow_dispatch', 'refs/heads/develop', { inputs: { version: 'develop-1', environment: 'production' } });
-      expect(wf.result, tail(wf)).toBe('success');
-      expect(await bed.get(`${bed.endpoints.production}/version`)).toBe('1.0.0'); // the other colour answers now
-      expect(await bed.get(`${bed.endpoints.production}/notes/kept`)).toBe('written by 1.1.0');
-    }, workflowBudget('deploy.yml'));
+        const put = await fetch(`${bed.endpoints.production}/notes/kept`, { method: 'PUT', body: 'written by 1.1.0', signal: AbortSignal.timeout(5000) });
+        expect(put.status).toBe(200);
+        const before = await bed.get(`${bed.endpoints.production}/version`);
+        expect(before).toBe('1.1.0');
+        const wf = await run('deploy.yml', 'workflow_dispatch', 'refs/heads/develop', { inputs: { version: 'develop-1', environment: 'production' } });
+        expect(wf.result, tail(wf)).toBe('success');
+        expect(await bed.get(`${bed.endpoints.production}/version`)).toBe('1.0.0'); // the other colour answers now
+        expect(await bed.get(`${bed.endpoints.production}/notes/kept`)).toBe('written by 1.1.0');
+      }, workflowBudget('deploy.yml'));
 
     it('no secret reaches a log, summary, output or state of any run', () => {
       const secrets = [...Object.values(bed.options().secrets!), ...Object.values(bed.options().awsCredentials!)];
