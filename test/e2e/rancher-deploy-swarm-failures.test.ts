@@ -2,7 +2,8 @@
  * rancher-deploy with target swarm when the service does not come up, on the test bed's real
  * swarm: a deploy gives up once its tasks keep failing (not at its timeout), and says why in
  * swarm's words and the task's own last lines; a first deploy that fails removes the stack it
- * made; progress counts each replica once, however often swarm restarts it.
+ * made; progress counts each replica once, however often swarm restarts it. And a deploy
+ * applies the stack file as written, every time: a changed variable reaches a running stack.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -34,11 +35,14 @@ function build(tag: string, entrypoint: string): void {
   dockerIn('push', '-q', tag);
 }
 
-async function deploy(image: string, replicas: number): Promise<StepResult> {
-  fs.writeFileSync(path.join(job.workspace, 'stack.yml'), `services:\n  app:\n    image: ${GOOD}\n    stop_grace_period: 2s\n    deploy:\n      replicas: ${replicas}\n      restart_policy:\n        delay: 1s\n`);
+async function deploy(image: string, replicas: number, variables = 'GREETING=hello'): Promise<StepResult> {
+  fs.writeFileSync(
+    path.join(job.workspace, 'stack.yml'),
+    `services:\n  app:\n    image: ${GOOD}\n    environment:\n      GREETING: \${GREETING}\n    stop_grace_period: 2s\n    deploy:\n      replicas: ${replicas}\n      restart_policy:\n        delay: 1s\n`,
+  );
   job.chown(job.workspace);
   const step = await job.run('rancher-deploy', {
-    with: { target: 'swarm', stack: STACK, services: 'app', image, 'compose-file': 'stack.yml', 'rancher-compose-file': '', 'batch-interval': '0', 'health-timeout': '240' },
+    with: { target: 'swarm', stack: STACK, services: 'app', image, variables, 'compose-file': 'stack.yml', 'rancher-compose-file': '', 'batch-interval': '0', 'health-timeout': '240' },
   });
   steps.push(step);
   return step;
@@ -99,4 +103,18 @@ describe('rancher-deploy on a real swarm: a service that does not come up', () =
     expect(crashed.errors[0]).toContain('task: non-zero exit (3)');
     expect(crashed.errors[0]).toContain('boom: REDIS_URL is not set');
   }, budget(240, 240, 240));
+
+  it('a deploy of the same image applies the stack file as written: a changed variable reaches the running service', async () => {
+    const env = () => docker('service', 'inspect', `${STACK}_app`, '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Env}}');
+    expect(env()).toContain('GREETING=hello');
+    const same = await deploy(GOOD2, 2, 'GREETING=hello');
+    expect(same.exitCode, log(same)).toBe(0);
+    expect(same.stdout).toContain('nothing to update'); // the same image and file: swarm starts nothing
+    const changed = await deploy(GOOD2, 2, 'GREETING=bonjour');
+    expect(changed.exitCode, log(changed)).toBe(0);
+    expect(env()).toContain('GREETING=bonjour');
+    const running = docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_app`).split('\n').filter(Boolean);
+    expect(running).toHaveLength(2);
+    for (const c of running) expect(docker('inspect', c, '--format', '{{json .Config.Env}}')).toContain('GREETING=bonjour');
+  }, budget(240, 240));
 });

@@ -30,7 +30,7 @@ export async function blueGreenDeploy(t: DeployTarget, cfg: Config, report: Repo
     }
     await t.scale(standby, scales, deadline()); // after settling: a service left upgraded refuses a scale (409)
     for (const service of services) {
-      const r = await t.upgrade(standby, service, cfg.image, rolloutFor(service, cfg.rollout, cfg.rancherCompose), deadline(), (p) => report.progress(p));
+      const r = await t.upgrade(standby, service, cfg.image, rolloutFor(service, cfg.rollout, cfg.rancherCompose), deadline(), (p) => report.progress(p), stackSpec(cfg, services, true));
       if (!r.ok) {
         await t.rollback(standby, service, deadline());
         throw new StepFailure(`Service ${service} in ${standby}: ${r.reason}; the load balancer still sends traffic to ${active ?? 'nothing'}`, 1);

@@ -36,7 +36,7 @@ export async function rollingDeploy(t: DeployTarget, cfg: Config, report: Report
     cfg.services.map((service) => {
       const rollout = rolloutFor(service, cfg.rollout, cfg.rancherCompose);
       report.step(`${service}: upgrading to ${cfg.image} in batches of ${rollout.batchSize}, ${rollout.intervalMs / 1000} s apart, ${rollout.startFirst ? 'start-first' : 'stop-first'}`);
-      return t.upgrade(cfg.stack, service, cfg.image, rollout, until, (p) => report.progress(p)).catch((err: unknown) => ({ ok: false as const, waitedMs: 0, reason: (err as Error).message }));
+      return t.upgrade(cfg.stack, service, cfg.image, rollout, until, (p) => report.progress(p), stackSpec(cfg, cfg.services, false)).catch((err: unknown) => ({ ok: false as const, waitedMs: 0, reason: (err as Error).message }));
     }),
   );
   const failed = cfg.services.map((s, i) => [s, results[i]!] as const).filter(([, r]) => !r.ok);

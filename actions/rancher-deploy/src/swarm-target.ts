@@ -26,6 +26,7 @@ import {
   waitForUpdate,
   SETTLED,
   untilReplicasRun,
+  type ServiceInspect,
 } from '../../shared/swarm';
 import { tempDir, type RunnerContext } from '../../shared/context';
 import { StepFailure } from '../../shared/action';
@@ -74,6 +75,17 @@ export class SwarmTarget implements DeployTarget {
    * did not exist before this deploy, and swarm has no earlier version of it to go back to.
    */
   async createStack(stack: string, spec: StackSpec, deadline: number): Promise<void> {
+    await this.deployStack(stack, spec);
+    try {
+      await Promise.all((await stackServices(stack)).map((name) => this.untilConverged(name, deadline)));
+    } catch (err) {
+      await stackRemove(stack);
+      throw new StepFailure(`${(err as Error).message}\nThe stack ${stack}, which this deploy created, is removed: there was no earlier version to go back to`, 1);
+    }
+  }
+
+  /** `docker stack deploy` of the stack file as written, `spec.services` on `spec.image`, from a private folder. */
+  private async deployStack(stack: string, spec: StackSpec): Promise<void> {
     const dir = tempDir(this.ctx, 'stack-');
     try {
       const file = path.join(dir, 'stack.yml');
@@ -82,12 +94,27 @@ export class SwarmTarget implements DeployTarget {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    try {
-      await Promise.all((await stackServices(stack)).map((name) => this.untilConverged(name, deadline)));
-    } catch (err) {
-      await stackRemove(stack);
-      throw new StepFailure(`${(err as Error).message}\nThe stack ${stack}, which this deploy created, is removed: there was no earlier version to go back to`, 1);
+  }
+
+  /** Per stack, once a run: what each service to upgrade was before the stack was deployed again. */
+  private readonly applied = new Map<string, Promise<Map<string, ServiceInspect | undefined>>>();
+
+  /**
+   * The stack file applied as written, so its edits and variables reach a stack that exists (as
+   * they reach a new one), once, whichever of its services' upgrades asks first.
+   */
+  private applyOnce(stack: string, spec: StackSpec): Promise<Map<string, ServiceInspect | undefined>> {
+    let done = this.applied.get(stack);
+    if (!done) {
+      done = (async () => {
+        const before = new Map<string, ServiceInspect | undefined>();
+        for (const service of spec.services) before.set(service, await inspectService(`${stack}_${service}`));
+        await this.deployStack(stack, spec);
+        return before;
+      })();
+      this.applied.set(stack, done);
     }
+    return done;
   }
 
   /** Every replica running (with a health check: healthy) for swarm's monitor period; given up when its tasks keep failing, with why. */
@@ -129,10 +156,15 @@ export class SwarmTarget implements DeployTarget {
   /** Swarm pulls on each node as it starts a task (resolving the digest first, with the registry login passed on). */
   async pull(): Promise<void> {}
 
-  async upgrade(stack: string, service: string, image: string, rollout: Rollout, deadline: number, onProgress: (p: Progress) => void): Promise<UpgradeResult> {
+  /**
+   * `docker stack deploy` of the stack as written, the new image pinned to its digest (with the
+   * registry login) and rolled out as the file's update_config says (the rollout, failure action
+   * rollback, swarm's 5 s monitor); then this service's update waited for.
+   */
+  async upgrade(stack: string, service: string, image: string, _rollout: Rollout, deadline: number, onProgress: (p: Progress) => void, spec: StackSpec): Promise<UpgradeResult> {
     const name = `${stack}_${service}`;
     const start = Date.now();
-    const current = await inspectService(name);
+    const current = (await this.applyOnce(stack, spec)).get(service);
     const before = current?.UpdateStatus?.StartedAt;
     const replicas = current?.Spec.Mode?.Replicated?.Replicas;
     // Each replica slot whose container of the new image starts, then passes its health check, is a
@@ -150,18 +182,14 @@ export class SwarmTarget implements DeployTarget {
       onProgress({ service, atMs: Date.now() - start, message: `${started.size} of ${replicas ?? '?'} new containers started, ${healthy.size} healthy` });
     }, this.signal);
     try {
-      await updateService(
-        name,
-        { image, parallelism: rollout.batchSize, delaySeconds: rollout.intervalMs / 1000, order: rollout.startFirst ? 'start-first' : 'stop-first', failureAction: 'rollback', monitorSeconds: MONITOR_SECONDS },
-        { signal: this.signal },
-      );
-      // The same image at the same digest changes nothing: swarm starts no update to wait for.
-      if ((await inspectService(name))?.Spec.TaskTemplate.ContainerSpec.Image === current?.Spec.TaskTemplate.ContainerSpec.Image) {
-        onProgress({ service, atMs: Date.now() - start, message: `already runs ${image} at the same digest: nothing to update` });
+      // The same spec (the image at the same digest, the same settings) changes nothing: swarm starts no update to wait for.
+      const now = await inspectService(name);
+      if (JSON.stringify(now?.Spec) === JSON.stringify(current?.Spec)) {
+        onProgress({ service, atMs: Date.now() - start, message: `already runs ${image} at the same digest, as the stack file says: nothing to update` });
         return { ok: true, waitedMs: Date.now() - start };
       }
       // Done once every replica has run the new image for the monitor period, as `docker service update` waits.
-      const pinned = (await inspectService(name))?.Spec.TaskTemplate.ContainerSpec.Image;
+      const pinned = now?.Spec.TaskTemplate.ContainerSpec.Image;
       const outcome = await waitForUpdate(name, before, { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.signal, stableMs: MONITOR_SECONDS * 1000 });
       const waitedMs = Date.now() - start;
       if (outcome.state === 'completed' || outcome.state === 'converged') return { ok: true, waitedMs };

@@ -43,8 +43,12 @@ export interface DeployTarget {
   /** Brings a leftover upgrade to rest: finished, or rolled back to its confirmed image; says what it did. */
   settle(stack: string, service: string, how: 'finish' | 'rollback', deadline: number): Promise<string>;
   pull(image: string): Promise<void>;
-  /** Rolls `image` out and waits until every new container is healthy, or the deadline. */
-  upgrade(stack: string, service: string, image: string, rollout: Rollout, deadline: number, onProgress: (p: Progress) => void): Promise<UpgradeResult>;
+  /**
+   * Rolls `image` out and waits until every new container is healthy, or the deadline. `spec`
+   * is the stack as written: swarm applies all of it (`docker stack deploy`), Rancher changes
+   * the service's image.
+   */
+  upgrade(stack: string, service: string, image: string, rollout: Rollout, deadline: number, onProgress: (p: Progress) => void, spec: StackSpec): Promise<UpgradeResult>;
   /** Confirms an upgrade (Rancher's finishupgrade; swarm completes by itself). */
   finish(stack: string, service: string, deadline: number): Promise<void>;
   rollback(stack: string, service: string, deadline: number): Promise<void>;
