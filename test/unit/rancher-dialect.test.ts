@@ -65,6 +65,11 @@ describe("rancher-deploy: compose files in Rancher 1.6's dialect (V10)", () => {
     expect((parse(out.rancherCompose) as { services: Services }).services.web!.health_check).toEqual({ port: 80, interval: 1000, response_timeout: 500, unhealthy_threshold: 4 });
   });
 
+  it('a service with nothing under it is refused for its missing image, not with a crash', () => {
+    expect(() => toRancherDialect('services:\n  web:\n', '', { ...OPTS, services: [] })).toThrow(/services\.web\.image cannot go to Rancher \(every service needs an image on Rancher\)/);
+    expect(parse(toRancherDialect('services:\n  web:\n', '', { ...OPTS, services: ['web'] }).dockerCompose).services.web).toEqual({ image: 'r/auth:2' });
+  });
+
   const refused: [string, string, RegExp][] = [
     ['env_file', 'services:\n  web:\n    image: w\n    env_file: .env\n', /services\.web\.env_file cannot go to Rancher \(Rancher reads the compose file on its server/],
     ['build without an image', 'services:\n  web:\n    build: .\n', /services\.web\.build cannot go to Rancher \(Rancher pulls images/],

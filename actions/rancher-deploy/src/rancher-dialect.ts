@@ -73,7 +73,8 @@ export function toRancherDialect(dockerCompose: string, rancherCompose: string, 
   const lb = loadBalancerOf(rancherCompose);
   const behindLb = new Set(lb?.portRules.map((r) => r.service) ?? []);
 
-  for (const [name, svc] of Object.entries(services)) {
+  for (const [name, given] of Object.entries(services)) {
+    const svc = (services[name] = given ?? {}); // `db:` with nothing under it is a service too
     const where = `services.${name}`;
     for (const key of Object.keys(svc)) {
       if (key.startsWith('x-')) delete svc[key];
