@@ -11,14 +11,21 @@ import { exec, execOk, ExecError, succeeded, watch, type ExecOptions, type ExecR
 
 const DOCKER = 'docker';
 
+/** Where every docker CLI call goes: the runner's own engine, or a remote one (ssh.ts sets DOCKER_HOST and the ssh it uses). */
+let connection: Record<string, string> = {};
+
+export function useDockerHost(env: Record<string, string>): void {
+  connection = { ...env };
+}
+
 /** Runs the docker CLI; the result, whatever the exit code. */
 export function docker(args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-  return exec(DOCKER, args, { what: `docker ${args[0] ?? ''}`, ...opts });
+  return exec(DOCKER, args, { what: `docker ${args[0] ?? ''}`, ...opts, env: { ...connection, ...opts.env } });
 }
 
 /** Runs the docker CLI and throws unless it succeeds. */
 export function dockerOk(args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-  return execOk(DOCKER, args, { what: `docker ${args[0] ?? ''}`, ...opts });
+  return execOk(DOCKER, args, { what: `docker ${args[0] ?? ''}`, ...opts, env: { ...connection, ...opts.env } });
 }
 
 /** A docker command's JSON output, undefined when it fails or prints nothing. */
@@ -208,7 +215,7 @@ export function events(filters: readonly string[], onEvent: (event: Record<strin
     } catch {
       onEvent({});
     }
-  }, signal);
+  }, signal, connection);
 }
 
 /**

@@ -169,8 +169,8 @@ export interface Watcher {
  * A long-running child whose stdout lines are events (`docker events`, say): nothing is logged,
  * and it ends when stopped or when the signal aborts.
  */
-export function watch(cmd: string, args: readonly string[], onLine: (line: string) => void, signal?: AbortSignal): Watcher {
-  const child = spawn(cmd, args, { env: childEnv(), stdio: ['ignore', 'pipe', 'ignore'] });
+export function watch(cmd: string, args: readonly string[], onLine: (line: string) => void, signal?: AbortSignal, env: Record<string, string | undefined> = {}): Watcher {
+  const child = spawn(cmd, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'ignore'] });
   const lines = lineSplitter(onLine);
   child.stdout.on('data', lines.push);
   child.on('error', () => undefined);

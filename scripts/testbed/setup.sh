@@ -26,6 +26,7 @@ if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1; then command -v 
 command -v docker-compose >/dev/null || need+=(docker-compose) # Compose v1, the fallback
 command -v tinyproxy >/dev/null || need+=(tinyproxy)         # a real forward proxy for the proxy tests
 command -v moto_server >/dev/null || need+=(python3-moto python3-flask python3-flask-cors) # Route53 for dns-switch
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)                 # a swarm manager reached over SSH
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   apt-get update -qq
@@ -134,6 +135,33 @@ if ! docker image inspect redis:7.0 >/dev/null 2>&1; then
   docker build -q -t redis:7.0 "$here/redis" >/dev/null
 fi
 
+# 8. An SSH server on 127.0.0.1 for a `deploy` user in the docker group: a swarm manager as a
+# runner off the cluster reaches it (DOCKER_HOST=ssh://deploy@...). Keys only; its host key is
+# the test bed's own.
+SSH_PORT=${DROVER_SSH_PORT:-22022}
+sshd_dir="$TESTBED/sshd"
+mkdir -p "$sshd_dir" /run/sshd
+id deploy >/dev/null 2>&1 || useradd -m -s /bin/bash -G docker deploy
+usermod -p '*' deploy # no password, yet not locked: sshd without PAM refuses a locked account
+install -d -m 700 -o deploy -g deploy /home/deploy/.ssh
+[ -f /home/deploy/.ssh/authorized_keys ] || install -m 600 -o deploy -g deploy /dev/null /home/deploy/.ssh/authorized_keys
+[ -f "$sshd_dir/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C drover-testbed -f "$sshd_dir/host_ed25519"
+cat >"$sshd_dir/sshd_config" <<SSHD
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $sshd_dir/host_ed25519
+PidFile $sshd_dir/sshd.pid
+AllowUsers deploy
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+UsePAM no
+SSHD
+if ! { [ -f "$sshd_dir/sshd.pid" ] && kill -0 "$(cat "$sshd_dir/sshd.pid")" 2>/dev/null; }; then
+  log "starting sshd on 127.0.0.1:$SSH_PORT"
+  /usr/sbin/sshd -f "$sshd_dir/sshd_config"
+fi
+
 touch "$TESTBED/env" && chmod 600 "$TESTBED/env" "$reg/credentials" "$reg/htpasswd"
 cat >"$TESTBED/env" <<ENV
 DROVER_TESTBED=$TESTBED
@@ -141,5 +169,7 @@ DROVER_CLI_PLUGINS=$plugins
 REGISTRY=127.0.0.1:$REGISTRY_PORT
 REGISTRY_USER=$REGISTRY_USER
 REGISTRY_PASSWORD=$REGISTRY_PASSWORD
+SSH_PORT=$SSH_PORT
+SSH_HOST_KEY_ED25519=$(cut -d' ' -f2 "$sshd_dir/host_ed25519.pub")
 ENV
 log "ready: docker $(docker version --format '{{.Server.Version}}'), $(docker compose version --short 2>/dev/null | sed 's/^/compose /'), registry 127.0.0.1:$REGISTRY_PORT, swarm $(docker info --format '{{.Swarm.LocalNodeState}}')"

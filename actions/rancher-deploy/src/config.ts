@@ -6,6 +6,7 @@ import { InputError, Inputs } from '../../shared/inputs';
 import { resolveLocalFiles } from './stack-files';
 import { maskSecret } from '../../shared/exec';
 import { isLoopback } from '../../shared/rancher';
+import { checkSshMaterial, parseSshHost, type SshHost } from '../../shared/ssh';
 
 export type Target = 'rancher' | 'swarm';
 
@@ -54,6 +55,8 @@ export interface Config {
   verifyUrl: string;
   scaleDownAfterMs?: number;
   certificate?: Certificate;
+  /** Swarm: a manager reached over SSH, with the key and the known hosts. */
+  swarmSsh?: { host: SshHost; key: string; knownHosts: string };
   /** Swarm: the registry of the image, logged in to for the deploy. */
   registryLogin?: { registry: string; username: string; password: string };
   rancher?: RancherAccess;
@@ -97,6 +100,7 @@ export function readConfig(root: string, input = new Inputs(contract), env: Node
   const requestTimeoutMs = secondsInput(input, 'request-timeout', 1, 600);
   const retries = input.integer('retries', { min: 0, max: 10 });
   const rancher = target === 'rancher' ? readRancherAccess(input, env) : undefined;
+  const swarmSsh = readSwarmSsh(input, target);
 
   const needsFiles = action !== 'confirm'; // a blue-green rollback brings a parked stack back to their scales
   const dockerCompose = needsFiles && fs.existsSync(composeFile) ? fs.readFileSync(composeFile, 'utf8') : '';
@@ -124,6 +128,7 @@ export function readConfig(root: string, input = new Inputs(contract), env: Node
     scaleDownAfterMs,
     certificate,
     registryLogin: target === 'swarm' ? registryLogin : undefined, // Rancher pulls with its environment's registries
+    swarmSsh,
     rancher,
     requestTimeoutMs,
     retries,
@@ -150,6 +155,21 @@ function readCertificate(input: Inputs, stack: string): Certificate | undefined 
     key: normalizePem(key),
     httpsPort: input.integer('https-port', { min: 1, max: 65535 }),
   };
+}
+
+/** A swarm manager over SSH: the host, its key and its known hosts, all or none. */
+function readSwarmSsh(input: Inputs, target: Target): Config['swarmSsh'] {
+  const key = input.string('swarm-ssh-key', { secret: true, multiline: true });
+  const knownHosts = input.string('swarm-known-hosts', { multiline: true });
+  const value = input.string('swarm-host');
+  if (!value && !key && !knownHosts) return undefined;
+  if (target !== 'swarm') throw new InputError('swarm-host', value, 'empty unless target is swarm');
+  const host = parseSshHost(value);
+  if (!host) throw new InputError('swarm-host', value, 'ssh://user@host[:port] (a manager reached over SSH)');
+  if (!key) throw new InputError('swarm-ssh-key', '', 'the private key for swarm-host', true);
+  if (!knownHosts) throw new InputError('swarm-known-hosts', '', "known_hosts lines for swarm-host: its host key is never taken on trust");
+  checkSshMaterial(key, knownHosts, { key: 'swarm-ssh-key', knownHosts: 'swarm-known-hosts' });
+  return { host, key, knownHosts };
 }
 
 /** Both or neither. */

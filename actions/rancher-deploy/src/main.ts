@@ -1,6 +1,8 @@
 import * as core from '@actions/core';
 import { loadState, runAction, saveState } from '../../shared/action';
-import { readContext } from '../../shared/context';
+import * as fs from 'node:fs';
+import { readContext, tempDir } from '../../shared/context';
+import { useDockerHost } from '../../shared/docker';
 import { login, logout } from '../../shared/registry';
 import { readConfig, type Config } from './config';
 import { Report, type Outcome } from './report';
@@ -18,6 +20,20 @@ async function connectTo(cfg: Config, signal?: AbortSignal): Promise<DeployTarge
 }
 
 const LOGOUT = 'logout';
+/** The state key of a remote engine's connection: where its files are, and the docker CLI's environment (no secret in it). */
+const REMOTE = 'remote-engine';
+
+/** Swarm over SSH: every docker call goes to swarm-host from here on (post restores it from the state). */
+async function reachSwarm(cfg: Config, signal: AbortSignal): Promise<void> {
+  if (!cfg.swarmSsh) return;
+  const { sshDockerHost } = await import('../../shared/ssh');
+  const dir = tempDir(readContext(), 'ssh');
+  saveState(REMOTE, { dir, env: {} });
+  const env = await sshDockerHost(dir, cfg.swarmSsh.host, cfg.swarmSsh.key, cfg.swarmSsh.knownHosts, { timeoutMs: cfg.requestTimeoutMs, signal });
+  saveState(REMOTE, { dir, env });
+  useDockerHost(env);
+  core.info(`Swarm manager ${cfg.swarmSsh.host.host}:${cfg.swarmSsh.host.port} over SSH as ${cfg.swarmSsh.host.user}`);
+}
 
 async function main(signal: AbortSignal): Promise<void> {
   const cfg = readConfig(readContext().workspace);
@@ -26,6 +42,7 @@ async function main(signal: AbortSignal): Promise<void> {
     const { toRancherDialect } = await import('./rancher-dialect');
     toRancherDialect(cfg.dockerCompose, cfg.rancherCompose, { composeFile: cfg.composeFile, rancherComposeFile: cfg.rancherComposeFile, variables: cfg.variables, image: cfg.image, services: cfg.services, withoutLb: false, lbImage: 'lb' });
   }
+  await reachSwarm(cfg, signal);
   const target = await connectTo(cfg, signal);
   if (cfg.registryLogin) {
     const { registry, username, password } = cfg.registryLogin;
@@ -57,10 +74,16 @@ async function run(t: DeployTarget, cfg: Config, report: Report, signal: AbortSi
 async function post(): Promise<void> {
   const inFlight = loadState<{ stack: string; services: string[] } | null>(IN_FLIGHT);
   const registry = loadState<string>(LOGOUT);
+  const remote = loadState<{ dir: string; env: Record<string, string> } | null>(REMOTE);
+  if (remote) useDockerHost(remote.env);
   try {
     if (inFlight) await rollBackInFlight(inFlight);
   } finally {
-    if (registry) await logout(registry);
+    try {
+      if (registry) await logout(registry);
+    } finally {
+      if (remote) fs.rmSync(remote.dir, { recursive: true, force: true }); // the key with it
+    }
   }
 }
 
