@@ -17,6 +17,8 @@ export interface Example {
   variables: (id: string) => Record<string, string>;
   /** A stack of state deployed once per environment, outside the blue and green stacks (its compose file). */
   state?: string;
+  /** Deploys reach the swarm as a hosted runner does, over SSH (SWARM_HOST and its key), not through the runner's own engine. */
+  overSsh?: boolean;
 }
 
 export const AUTH_SERVICE: Example = {
@@ -36,4 +38,5 @@ export const NOTES_SERVICE: Example = {
   versionFile: 'VERSION',
   variables: (id) => ({ SERVICES: 'notes', IMAGE_VARIABLE: 'NOTES_IMAGE', BUILDER_IMAGE: `notes-builder:pipeline-${id}` }),
   state: 'swarm/redis.yml',
+  overSsh: true,
 };

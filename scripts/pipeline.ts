@@ -18,6 +18,9 @@ import { AUTH_SERVICE, type Example } from './pipeline-examples.ts';
 import { startMoto } from './local-servers.ts';
 import { WorkflowRunner, type RunOptions, type WorkflowRun } from './workflow-runner/index.ts';
 
+/** The test bed's `deploy` user's keys (scripts/testbed/setup.sh). */
+const AUTHORIZED_KEYS = '/home/deploy/.ssh/authorized_keys';
+
 const GIT_ENV = { GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@example.com', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@example.com' };
 
 export interface Endpoints {
@@ -68,11 +71,14 @@ export class PipelineBed {
   private zoneId = '';
   route53 = '';
   private runNumber = 0;
+  /** Over SSH: the key the deploys use, authorized for the test bed's `deploy` user while the bed runs. */
+  private ssh?: { key: string; pub: string };
 
   /** The repository, the load balancers and moto; undone by cleanup() whatever got made. */
   async start(log: (line: string) => void = () => {}): Promise<void> {
     fs.chmodSync(this.dir, 0o755);
     this.createRepository();
+    if (this.example.overSsh) this.authorizeKey();
     log(`repository ${this.remote}: master and develop with examples/${this.example.name}`);
     this.docker(['login', this.testbed.REGISTRY!, '-u', this.testbed.REGISTRY_USER!, '--password-stdin'], this.testbed.REGISTRY_PASSWORD!);
     buildLoadBalancerImage(this.lbImage);
@@ -110,6 +116,14 @@ export class PipelineBed {
     git('push', '-q', this.remote, 'master', 'develop', '--tags');
     execFileSync('chown', ['-R', String(RUNNER_UID), this.remote]); // the remote pushed to by git-flow, as the runner user
     fs.rmSync(work, { recursive: true, force: true });
+  }
+
+  private authorizeKey(): void {
+    const file = path.join(this.dir, 'ssh-key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `drover-pipeline-${this.id}`, '-f', file]);
+    this.ssh = { key: fs.readFileSync(file, 'utf8'), pub: fs.readFileSync(`${file}.pub`, 'utf8').trim() };
+    fs.rmSync(file);
+    fs.appendFileSync(AUTHORIZED_KEYS, `${this.ssh.pub}\n`);
   }
 
   /** git in the remote (which the runner user owns). */
@@ -165,6 +179,7 @@ export class PipelineBed {
         IMAGE: this.image,
         REGISTRY_USER: this.testbed.REGISTRY_USER!,
         ...this.example.variables(this.id),
+        ...(this.ssh ? { SWARM_HOST: `ssh://deploy@127.0.0.1:${this.testbed.SSH_PORT}`, SWARM_KNOWN_HOSTS: `[127.0.0.1]:${this.testbed.SSH_PORT} ssh-ed25519 ${this.testbed.SSH_HOST_KEY_ED25519}` } : {}),
         CA_BUNDLE: '/etc/ssl/certs/ca-certificates.crt',
         DEPLOY_TARGET: 'swarm',
         COMPOSE_FILE: 'swarm/docker-compose.yml',
@@ -175,7 +190,7 @@ export class PipelineBed {
         ROUTE53_ENDPOINT: this.route53,
         AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/drover-dns',
       },
-      secrets: { REGISTRY_PASSWORD: this.testbed.REGISTRY_PASSWORD!, RELEASE_TOKEN: 'ghs_demo-release-token' },
+      secrets: { REGISTRY_PASSWORD: this.testbed.REGISTRY_PASSWORD!, RELEASE_TOKEN: 'ghs_demo-release-token', ...(this.ssh ? { SWARM_SSH_KEY: this.ssh.key } : {}) },
       // what the local stand-in for configure-aws-credentials gives for the role (moto takes any)
       awsCredentials: { accessKeyId: 'ASIADEMOACCESSKEY', secretAccessKey: 'demo-secret-key-not-for-logs', sessionToken: 'demo-session-token-not-for-logs' },
       environments: {
@@ -228,6 +243,8 @@ export class PipelineBed {
 
   cleanup(): void {
     this.moto?.stop();
+    if (this.ssh && fs.existsSync(AUTHORIZED_KEYS))
+      fs.writeFileSync(AUTHORIZED_KEYS, fs.readFileSync(AUTHORIZED_KEYS, 'utf8').split('\n').filter((l) => l.trim() !== this.ssh!.pub).join('\n'));
     const attempt = (...args: string[]) => {
       try {
         return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();

@@ -51,6 +51,8 @@ export function pipelineTests(example: Example): void {
       expect(wf.log).toMatch(/\[pipeline\] Logged out of /); // push-image's post step
       expect(await bed.get(`${bed.endpoints.integration}/version`)).toBe('1.0.0');
       expect(bed.serviceImage(bed.stacks.integration)).toBe(developImage);
+      // a hosted runner reaches the swarm over SSH, as SWARM_HOST says; without it, the runner's own engine
+      expect(wf.log.includes('over SSH as deploy')).toBe(Boolean(example.overSsh));
     }, workflowBudget('develop.yml'));
 
     it('git-flow.yml: release 1.1.0 is merged, tagged v1.1.0 and pushed', async () => {
