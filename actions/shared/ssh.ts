@@ -39,6 +39,7 @@ export function checkSshMaterial(key: string, knownHosts: string, names: { key: 
  * before any docker command. Returns the environment for the docker CLI.
  */
 export async function sshDockerHost(dir: string, target: SshHost, key: string, knownHosts: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<Record<string, string>> {
+  if (/['"\n]/.test(dir)) throw new Error(`The runner's temp folder holds a quote or a line break, which an ssh config cannot name: ${escapeLog(dir)}`);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = (name: string, text: string, mode = 0o600) => {
     const p = path.join(dir, name);
