@@ -94,7 +94,7 @@ async function createLoadBalancer(t: RancherTarget, stackName: string, serviceNa
     'loadbalancerservices',
     {
       name: serviceName,
-      [t.api.version === 'v1' ? 'environmentId' : 'stackId']: st.id,
+      [t.api.stackIdField]: st.id, // V7: a v1 body's environmentId
       scale: def.scale,
       startOnCreate: true,
       launchConfig: { imageUuid: `docker:${await t.lbImage()}`, ports: publishOf(def.portRules) },
