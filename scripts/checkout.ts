@@ -6,7 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { RUNNER_UID } from './harness.ts';
+import * as path from 'node:path';
+import { RUNNER_UID, dockerGid } from './harness.ts';
 
 export interface CheckoutOptions {
   /** refs/heads/<branch> or refs/tags/<tag>, as GITHUB_REF. */
@@ -19,7 +20,7 @@ export interface CheckoutOptions {
 
 export function checkoutLikeActions(remote: string, dir: string, opts: CheckoutOptions): void {
   const uid = opts.uid ?? RUNNER_UID;
-  const gid = opts.gid ?? Number(execFileSync('getent', ['group', 'docker'], { encoding: 'utf8' }).split(':')[2]);
+  const gid = opts.gid ?? dockerGid();
   const git = (...args: string[]) =>
     execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], uid, gid, env: { PATH: process.env.PATH, HOME: dir } }).trim();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -38,4 +39,14 @@ export function checkoutLikeActions(remote: string, dir: string, opts: CheckoutO
       branch ? `+refs/heads/${branch}:refs/remotes/origin/${branch}` : `+refs/tags/${tag}:refs/tags/${tag}`);
   if (branch) git('checkout', '--quiet', '--force', '-B', branch, `refs/remotes/origin/${branch}`);
   else git('checkout', '--quiet', '--force', `refs/tags/${tag}`);
+}
+
+/** The commit `ref` names in a bare repository: a branch's loose ref file as it is (no process to start), else git's answer. */
+export function commitOf(remote: string, ref: string): string {
+  if (/^refs\/heads\/[\w./-]+$/.test(ref) && !ref.split('/').includes('..')) {
+    const loose = path.join(remote, ref);
+    const sha = fs.existsSync(loose) ? fs.readFileSync(loose, 'utf8').trim() : '';
+    if (/^[0-9a-f]{40}$/.test(sha)) return sha;
+  }
+  return execFileSync('git', ['-c', `safe.directory=${remote}`, '--git-dir', remote, 'rev-parse', `${ref}^{commit}`], { encoding: 'utf8' }).trim();
 }

@@ -71,7 +71,7 @@ function inputsFor(m: ActionManifest, given: Record<string, string> = {}): Recor
 let dockerGroup: number | undefined;
 
 /** The docker group's id, looked up once per process (it does not change while the tests run). */
-function dockerGid(): number {
+export function dockerGid(): number {
   dockerGroup ??= Number(execFileSync('getent', ['group', 'docker'], { encoding: 'utf8' }).split(':')[2]);
   return dockerGroup;
 }
@@ -128,6 +128,18 @@ export class Job {
 
   cleanup(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The job's files (temp, file commands, summaries) moved to `to`; its workspace and home go. */
+  keepIn(to: string): void {
+    for (const d of [this.workspace, this.home]) fs.rmSync(d, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    try {
+      fs.renameSync(this.dir, to); // one move where both are on one file system
+    } catch {
+      fs.cpSync(this.dir, to, { recursive: true });
+    }
+    this.cleanup();
   }
 
   async run(action: string, opts: StepOptions = {}): Promise<StepResult> {
@@ -229,22 +241,21 @@ export class Job {
     recordTiming(kindOfAction(action), opts.post ? `${action} (post)` : action, performance.now() - started);
 
     const commands = parseCommands(stdout);
-    const texts = Object.fromEntries(Object.entries(files).map(([name, f]) => [name, fs.readFileSync(f, 'utf8')])); // each file read once
-    const read = (f: string) => texts[f]!;
+    const texts: Record<string, string> = Object.fromEntries(Object.entries(files).map(([name, f]) => [name, fs.readFileSync(f, 'utf8')])); // each file read once
     return {
       exitCode: timedOut && exitCode === 0 ? 1 : exitCode,
       timedOut,
       signal,
       stdout,
       stderr,
-      outputs: parseKeyValueFile(read('GITHUB_OUTPUT')),
-      state: parseKeyValueFile(read('GITHUB_STATE')),
-      env: parseKeyValueFile(read('GITHUB_ENV')),
-      summary: read('GITHUB_STEP_SUMMARY'),
+      outputs: parseKeyValueFile(texts.GITHUB_OUTPUT!),
+      state: parseKeyValueFile(texts.GITHUB_STATE!),
+      env: parseKeyValueFile(texts.GITHUB_ENV!),
+      summary: texts.GITHUB_STEP_SUMMARY!,
       commands,
       masks: commands.filter((c) => c.command === 'add-mask').map((c) => c.message),
       errors: commands.filter((c) => c.command === 'error').map((c) => c.message),
-      files: Object.fromEntries(Object.entries(files).map(([name, f]) => [path.basename(f), read(name)])),
+      files: Object.fromEntries(Object.entries(files).map(([name, f]) => [path.basename(f), texts[name]!])),
     };
   }
 }

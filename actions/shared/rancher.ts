@@ -9,11 +9,15 @@
  *
  * The key goes only where the user sent it: every link, action and next page the server
  * returns is re-based onto the configured origin and API path (or refused), redirects are
- * errors, and answers are bounded in size and pages. Facts: shared/reference/rancher-1.6-conformance.md.
+ * errors, and answers are bounded in size and pages (rancher-wire.ts reads what the server
+ * sends). Facts: shared/reference/rancher-1.6-conformance.md.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { escapeLog } from './exec';
-import { TransientError, PermanentError, isRetryable, withRetry } from './retry';
+import { TransientError, isRetryable, withRetry } from './retry';
+import { RancherError, boundedText, byName, errorBody, errorMessage, isLoopback, rebase, sameId } from './rancher-wire';
+
+export { RancherError } from './rancher-wire';
 
 export type ApiVersion = 'v1' | 'v2-beta';
 
@@ -47,36 +51,8 @@ export interface RancherOptions {
   signal?: AbortSignal;
 }
 
-/** An answer of the API that a retry cannot change (4xx), with the body's code and field. */
-export class RancherError extends PermanentError {
-  override name = 'RancherError';
-  constructor(
-    message: string,
-    status: number,
-    readonly code?: string,
-  ) {
-    super(message, status);
-  }
-}
-
-/** The message of an error body: `422 ActionNotAvailable (field action): message`. */
-export function errorMessage(what: string, status: number, body: string): string {
-  let parsed: { code?: string; fieldName?: string; message?: string | null; detail?: string | null } = {};
-  try {
-    parsed = JSON.parse(body) as typeof parsed;
-  } catch {
-    // not JSON: a proxy's page, say
-  }
-  const parts = [`${what}: HTTP ${status}`];
-  if (parsed.code) parts.push(parsed.code);
-  if (parsed.fieldName) parts.push(`(field ${parsed.fieldName})`);
-  const text = parsed.message ?? parsed.detail ?? (parsed.code ? '' : body.slice(0, 200));
-  return escapeLog(text ? `${parts.join(' ')}: ${text}` : parts.join(' '));
-}
-
 const PAGE = 1000;
-/** Bounds on what the server may send: a page's body, and how many pages a list follows. */
-const MAX_BODY = 32 * 1024 * 1024;
+/** Bounds the pages a list follows (a body's bound is rancher-wire.ts's). */
 const MAX_PAGES = 200;
 
 /** 409 is a busy resource (V20): transient, as 5xx are. */
@@ -84,10 +60,6 @@ function retryable(err: unknown): boolean {
   return isRetryable(err) || (err instanceof RancherError && err.status === 409);
 }
 
-/** A URL is sent a key only over HTTPS, or over HTTP to this machine. */
-export function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
 
 export class Rancher {
   readonly origin: string;
@@ -114,21 +86,9 @@ export class Rancher {
     return this.version === 'v1' ? 'environmentId' : 'stackId';
   }
 
-  /**
-   * A path of ours, or a link from the server re-based onto the configured origin and API path:
-   * the part from `/v1/` or `/v2-beta/` on is kept, the origin never. Anything else is refused.
-   */
+  /** A path of ours, or a link from the server re-based onto the configured origin (rebase). */
   private url(p: string): string {
-    if (!/^[a-z][a-z0-9+.-]*:/i.test(p)) return `${this.origin}/${this.version}${this.projectPath}${p}`;
-    let link: URL;
-    try {
-      link = new URL(p);
-    } catch {
-      throw new RancherError(`The server sent a link that is not a URL: ${escapeLog(p.slice(0, 200))}`, 502);
-    }
-    const at = /\/(v1|v2-beta)(\/|$)/.exec(link.pathname);
-    if (!at || !/^https?:$/.test(link.protocol)) throw new RancherError(`The server sent a link outside its API, not followed: ${escapeLog(p.slice(0, 200))}`, 502);
-    return `${this.origin}${link.pathname.slice(at.index)}${link.search}`;
+    return /^[a-z][a-z0-9+.-]*:/i.test(p) ? rebase(p, this.origin) : `${this.origin}/${this.version}${this.projectPath}${p}`;
   }
 
   /**
@@ -162,14 +122,8 @@ export class Rancher {
         const text = await boundedText(res, what);
         if (res.status >= 500 || res.status === 429) throw new TransientError(errorMessage(what, res.status, text), res.status);
         if (res.status >= 400) {
-          let code: string | undefined;
-          try {
-            code = (JSON.parse(text) as { code?: string }).code;
-          } catch {
-            // no body
-          }
           const hint = res.status === 401 ? ' (check the access key and secret key)' : '';
-          throw new RancherError(errorMessage(what, res.status, text) + hint, res.status, code);
+          throw new RancherError(errorMessage(what, res.status, text) + hint, res.status, errorBody(text).code);
         }
         return (text ? JSON.parse(text) : undefined) as T;
       },
@@ -276,34 +230,4 @@ export class Rancher {
       await sleep(Math.min(opts.pollMs ?? 1_000, Math.max(0, opts.deadline - Date.now())), undefined, { signal: this.opts.signal });
     }
   }
-}
-
-/** Ids compare without their type letters (V8): 1e7, 1st7 and 7 are one stack. */
-export function sameId(a: unknown, b: unknown): boolean {
-  const n = (v: unknown) => /(\d+)$/.exec(String(v ?? ''))?.[1];
-  return n(a) !== undefined && n(a) === n(b);
-}
-
-/** The body, refused past MAX_BODY whatever the server says its length is. */
-async function boundedText(res: Response, what: string): Promise<string> {
-  if (Number(res.headers.get('content-length') ?? 0) > MAX_BODY) throw new RancherError(`${what}: the answer is over ${MAX_BODY} bytes; not read`, 502);
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY) {
-      await reader.cancel();
-      throw new RancherError(`${what}: the answer is over ${MAX_BODY} bytes; not read`, 502);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function byName(items: Resource[], name: string): Resource | undefined {
-  return items.find((i) => String(i.name ?? '').toLowerCase() === name.toLowerCase());
 }

@@ -105,7 +105,7 @@ export async function waitForUpdate(
 ): Promise<UpdateOutcome> {
   const start = Date.now();
   let last: ServiceInspect['UpdateStatus'];
-  let convergedAt: number | undefined;
+  const converged = steadyFor(opts.stableMs ?? 0);
   const settled = await untilChanged(
     ['type=service', `service=${name}`, ...(opts.stableMs === undefined ? [] : ['type=container', `label=com.docker.swarm.service.name=${name}`])],
     async (): Promise<UpdateOutcome['state'] | undefined> => {
@@ -114,8 +114,7 @@ export async function waitForUpdate(
       const ours = last && last.StartedAt !== before;
       if (ours && SETTLED.has(last!.State)) return last!.State as UpdateOutcome['state'];
       if (opts.stableMs === undefined || !svc || (ours && last!.State !== 'updating')) return undefined;
-      convergedAt = (await runsSpec(svc)) ? (convergedAt ?? Date.now()) : undefined;
-      return convergedAt !== undefined && Date.now() - convergedAt >= opts.stableMs ? 'converged' : undefined;
+      return converged(runsSpec(svc, await serviceTasks(svc.ID))) ? 'converged' : undefined;
     },
     { deadline: start + opts.timeoutMs, signal: opts.signal, fallbackMs: opts.stableMs === undefined ? opts.fallbackMs : Math.min(opts.fallbackMs ?? 500, 500) },
   );
@@ -133,16 +132,15 @@ export async function untilReplicasRun(
   name: string,
   opts: { deadline: number; signal?: AbortSignal; failures?: number; stableMs?: number },
 ): Promise<'running' | 'failing' | 'timeout'> {
-  let since: number | undefined;
+  const running = steadyFor(opts.stableMs ?? 0);
   const done = await untilChanged(
     ['type=container', `label=com.docker.swarm.service.name=${name}`],
     async (): Promise<'running' | 'failing' | undefined> => {
       const svc = await inspectService(name);
       if (!svc) return undefined;
-      const image = svc.Spec.TaskTemplate.ContainerSpec.Image;
-      if (opts.failures && (await failedTasks(name, image)).length >= opts.failures) return 'failing';
-      since = (await runsSpec(svc)) ? (since ?? Date.now()) : undefined;
-      return since !== undefined && Date.now() - since >= (opts.stableMs ?? 0) ? 'running' : undefined;
+      const tasks = await serviceTasks(svc.ID); // one listing answers both questions
+      if (opts.failures && failedOf(tasks, svc.Spec.TaskTemplate.ContainerSpec.Image).length >= opts.failures) return 'failing';
+      return running(runsSpec(svc, tasks)) ? 'running' : undefined;
     },
     { ...opts, fallbackMs: opts.stableMs ? Math.min(500, opts.stableMs) : undefined },
   );
@@ -151,7 +149,23 @@ export async function untilReplicasRun(
 
 /** The tasks of `name` (of `image`, when given) that failed or were rejected, as `docker service ps` lists them, each with swarm's error. */
 export async function failedTasks(name: string, image?: string): Promise<ServiceTask[]> {
-  return (await serviceTasks(name)).filter((t) => (!image || t.Image === image) && /^(Failed|Rejected)/.test(t.CurrentState));
+  return failedOf(await serviceTasks(name), image);
+}
+
+function failedOf(tasks: readonly ServiceTask[], image?: string): ServiceTask[] {
+  return tasks.filter((t) => (!image || t.Image === image) && /^(Failed|Rejected)/.test(t.CurrentState));
+}
+
+/**
+ * Pure but for the clock: told on each look whether a condition holds, says whether it has held
+ * on end for `ms` (a look that finds it broken starts the count again).
+ */
+function steadyFor(ms: number): (holds: boolean) => boolean {
+  let since: number | undefined;
+  return (holds) => {
+    since = holds ? (since ?? Date.now()) : undefined;
+    return since !== undefined && Date.now() - since >= ms;
+  };
 }
 
 /** The last lines a task wrote, stdout and stderr, as `docker service logs` keeps them; escaped, since they are the task's words. */
@@ -174,10 +188,10 @@ export async function failureReport(name: string, image?: string, lines = 10): P
   return out;
 }
 
-/** Every replica running the service's current spec (its image, digest included), none other. */
-async function runsSpec(svc: ServiceInspect): Promise<boolean> {
+/** Every replica running the service's current spec (its image, digest included), none other, as `tasks` (its listing) shows. */
+function runsSpec(svc: ServiceInspect, tasks: readonly ServiceTask[]): boolean {
   const want = svc.Spec.Mode?.Replicated?.Replicas;
-  const running = (await serviceTasks(svc.ID)).filter((t) => t.DesiredState === 'Running');
+  const running = tasks.filter((t) => t.DesiredState === 'Running');
   return want !== undefined && running.length === want && running.every((t) => t.CurrentState.startsWith('Running') && t.Image === svc.Spec.TaskTemplate.ContainerSpec.Image);
 }
 

@@ -5,11 +5,11 @@
  * between steps and post steps in reverse order; the contexts, secrets, environments and the
  * stand-ins for the actions it does locally.
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { commitOf } from '../checkout.ts';
 import { Job, manifest, type StepResult } from '../harness.ts';
 import { environmentSettings, githubContext, inputsContext, secretsContext } from './contexts.ts';
 import { asString, evaluate, evaluateTemplate, isTrue, minutes, stringMap, tokenValue, truthy } from './expressions.ts';
@@ -242,7 +242,7 @@ export class WorkflowRunner {
       for (const line of summaryText(summary)) this.log(`[${id}] summary: ${line}`);
       return { id, name, result: jobStatus, ms, outputs, steps, summary, environment, failure, annotations };
     } finally {
-      keepJobFiles(runner, path.join(this.dir, 'jobs', id));
+      runner.keepIn(path.join(this.dir, 'jobs', id));
     }
   }
 
@@ -288,26 +288,4 @@ export class WorkflowRunner {
     const ctx: Contexts = { jobs: Object.fromEntries([...jobs].map(([k, j]) => [k, { result: j.result, outputs: j.outputs }])), inputs, vars: this.opts.vars ?? {}, github: this.github(inputs, '', '') };
     return Object.fromEntries(Object.entries(specs).map(([k, s]) => [k, evaluateTemplate(asString(s?.value), ctx)]));
   }
-}
-
-/** The job's files (temp, file commands, summaries) kept in the run's folder; its workspace and home go. */
-function keepJobFiles(runner: Job, to: string): void {
-  for (const d of [runner.workspace, runner.home]) fs.rmSync(d, { recursive: true, force: true });
-  fs.mkdirSync(path.dirname(to), { recursive: true });
-  try {
-    fs.renameSync(runner.dir, to); // one move where both are on one file system
-  } catch {
-    fs.cpSync(runner.dir, to, { recursive: true });
-  }
-  runner.cleanup();
-}
-
-/** The commit `ref` names in the bare repository: a branch's loose ref file as it is (no process to start), else git's answer. */
-function commitOf(remote: string, ref: string): string {
-  if (/^refs\/heads\/[\w./-]+$/.test(ref) && !ref.split('/').includes('..')) {
-    const loose = path.join(remote, ref);
-    const sha = fs.existsSync(loose) ? fs.readFileSync(loose, 'utf8').trim() : '';
-    if (/^[0-9a-f]{40}$/.test(sha)) return sha;
-  }
-  return execFileSync('git', ['-c', `safe.directory=${remote}`, '--git-dir', remote, 'rev-parse', `${ref}^{commit}`], { encoding: 'utf8' }).trim();
 }

@@ -7,35 +7,21 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Job, type StepResult } from '../../scripts/harness';
-import { RancherSimulator } from '../support/rancher-simulator';
+import { describe, expect, it } from 'vitest';
+import type { StepResult } from '../../scripts/harness';
+import { rancherBed } from '../support/rancher-simulator/bed';
 import { until } from '../support/until';
 
 const V1 = 'registry.example.com/acme/auth-service:1.0.0';
 const V2 = 'registry.example.com/acme/auth-service:1.1.0';
-const EXAMPLE = path.resolve(import.meta.dirname, '../../examples/auth-service');
 const CERT = `-----BEGIN CERTIFICATE-----\nMIIDazCCAlOgAwIBAgIUdrovertestcert\n-----END CERTIFICATE-----\n`;
 const KEY = `-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDfidelitykey\n-----END PRIVATE KEY-----\n`;
 
-let job: Job;
-let sim: RancherSimulator;
-
-beforeAll(() => {
-  job = new Job();
-  for (const f of ['docker-compose.yml', 'rancher-compose.yml']) fs.copyFileSync(path.join(EXAMPLE, f), path.join(job.workspace, f));
-  job.chown(job.workspace);
-});
-afterAll(() => job.cleanup());
-beforeEach(async () => {
-  sim = new RancherSimulator();
-  sim.healthyAfterMs = 100;
-  await sim.start();
-});
-afterEach(async () => sim.stop());
+const bed = rancherBed((sim) => (sim.healthyAfterMs = 100));
+const job = bed.job;
 
 function deploy(inputs: Record<string, string>): Promise<StepResult> {
-  return job.run('rancher-deploy', { with: { target: 'rancher', stack: 'auth', 'rancher-url': sim.url, 'rancher-access-key': 'ENVKEY5', 'rancher-secret-key': sim.keys[0]!.secret, 'request-timeout': '5', 'batch-interval': '0.1', ...inputs } });
+  return job.run('rancher-deploy', { with: { target: 'rancher', stack: 'auth', 'rancher-url': bed.sim.url, 'rancher-access-key': 'ENVKEY5', 'rancher-secret-key': bed.sim.keys[0]!.secret, 'request-timeout': '5', 'batch-interval': '0.1', ...inputs } });
 }
 const log = (s: StepResult) => `${s.stdout}\n${s.stderr}`;
 const bg = { strategy: 'blue-green', 'lb-service': 'auth-lb/lb', services: 'auth-service' };
@@ -57,24 +43,24 @@ async function elsewhere(): Promise<{ url: string; hits: { auth?: string; body: 
 
 describe('rancher-deploy on Rancher 1.6 as it behaves (simulator, a test double): lookups and stacks', () => {
   it('V3: on /v1 a rolling deploy upgrades its own stack\'s service, not the same name in another stack', async () => {
-    const other = sim.addStack('billing');
-    const otherSvc = sim.addService(other, 'auth-service', V1, 1);
-    const mine = sim.addService(sim.addStack('auth'), 'auth-service', V1, 1);
-    const step = await deploy({ 'rancher-url': `${sim.url}/v1`, services: 'auth-service', image: V2 });
+    const other = bed.sim.addStack('billing');
+    const otherSvc = bed.sim.addService(other, 'auth-service', V1, 1);
+    const mine = bed.sim.addService(bed.sim.addStack('auth'), 'auth-service', V1, 1);
+    const step = await deploy({ 'rancher-url': `${bed.sim.url}/v1`, services: 'auth-service', image: V2 });
     expect(step.exitCode, log(step)).toBe(0);
-    expect([sim.imageOf(mine), sim.imageOf(otherSvc), otherSvc.state]).toEqual([V2, V1, 'active']);
+    expect([bed.sim.imageOf(mine), bed.sim.imageOf(otherSvc), otherSvc.state]).toEqual([V2, V1, 'active']);
   });
 
   it("V9, V10, V23: the example's own compose files create a healthy stack: translated, waited for until active, the LB on the server's lb.instance.image and publishing 9000", async () => {
-    sim.settings['lb.instance.image'] = 'rancher/lb-service-haproxy:v0.9.99';
+    bed.sim.settings['lb.instance.image'] = 'rancher/lb-service-haproxy:v0.9.99';
     const step = await deploy({ services: 'auth-service', image: V2 });
     expect(step.exitCode, log(step)).toBe(0);
-    const st = sim.stackByName('auth')!;
+    const st = bed.sim.stackByName('auth')!;
     expect([st.state, st.transitioning]).toEqual(['active', 'no']);
-    const lb = sim.service('auth-lb', 'auth')!;
-    expect(sim.imageOf(lb)).toBe('rancher/lb-service-haproxy:v0.9.99');
-    expect(sim.reachablePorts(lb)).toEqual([9000]);
-    expect(sim.running(sim.service('auth-service', 'auth')!).map((i) => i.imageUuid)).toEqual([`docker:${V2}`, `docker:${V2}`]);
+    const lb = bed.sim.service('auth-lb', 'auth')!;
+    expect(bed.sim.imageOf(lb)).toBe('rancher/lb-service-haproxy:v0.9.99');
+    expect(bed.sim.reachablePorts(lb)).toEqual([9000]);
+    expect(bed.sim.running(bed.sim.service('auth-service', 'auth')!).map((i) => i.imageUuid)).toEqual([`docker:${V2}`, `docker:${V2}`]);
     expect(log(step)).toContain('auth-service: ports 9000:9000 kept inside the stack (expose); the load balancer auth-lb publishes them');
   });
 
@@ -84,11 +70,11 @@ describe('rancher-deploy on Rancher 1.6 as it behaves (simulator, a test double)
     const step = await deploy({ services: 'auth-service', image: V2, 'compose-file': 'swarmish.yml' });
     expect(step.exitCode).toBe(1);
     expect(step.errors[0]).toMatch(/^Input 'compose-file' is invalid: ".*swarmish\.yml"; expected a file Rancher 1\.6 accepts: services\.auth-service\.deploy cannot go to Rancher \(swarm's deploy settings/);
-    expect(sim.requests).toHaveLength(0);
+    expect(bed.sim.requests).toHaveLength(0);
   });
 
   it('V9: a stack that never becomes active fails the deploy at the timeout instead of passing', async () => {
-    sim.executorMs = 600_000;
+    bed.sim.executorMs = 600_000;
     const step = await deploy({ services: 'auth-service', image: V2, 'health-timeout': '2' });
     expect(step.exitCode).toBe(1);
     expect(step.errors[0]).toBe('The stack auth did not become active in time');
@@ -113,51 +99,51 @@ describe('rancher-deploy on Rancher 1.6 as it behaves (simulator, a test double)
 
 describe('rancher-deploy on Rancher 1.6 as it behaves (simulator, a test double): conflicts, lost answers, states in passing', () => {
   it('V20: 409 Conflict is retried with backoff, and the deploy goes through', async () => {
-    sim.addService(sim.addStack('auth'), 'auth-service', V1, 1);
-    sim.faults.conflicts = 2;
+    bed.sim.addService(bed.sim.addStack('auth'), 'auth-service', V1, 1);
+    bed.sim.faults.conflicts = 2;
     const step = await deploy({ services: 'auth-service', image: V2 });
     expect(step.exitCode, log(step)).toBe(0);
-    expect(sim.faults.conflicts).toBe(0);
+    expect(bed.sim.faults.conflicts).toBe(0);
   });
 
   it('an upgrade whose answer was lost is read back, not sent again (which Rancher answers 422 and the deploy would roll back)', async () => {
-    const svc = sim.addService(sim.addStack('auth'), 'auth-service', V1, 1);
-    sim.faults.loseAnswers = 1;
+    const svc = bed.sim.addService(bed.sim.addStack('auth'), 'auth-service', V1, 1);
+    bed.sim.faults.loseAnswers = 1;
     const step = await deploy({ services: 'auth-service', image: V2, pull: 'false' }); // the upgrade is the first write
     expect(step.exitCode, log(step)).toBe(0);
-    expect([svc.state, sim.imageOf(svc)]).toEqual(['active', V2]);
-    expect(sim.requests.filter((r) => r.path.includes('action=upgrade'))).toHaveLength(1);
+    expect([svc.state, bed.sim.imageOf(svc)]).toEqual(['active', V2]);
+    expect(bed.sim.requests.filter((r) => r.path.includes('action=upgrade'))).toHaveLength(1);
   });
 
   it('a stack create whose answer was lost is found by its name', async () => {
-    sim.faults.loseAnswers = 1;
+    bed.sim.faults.loseAnswers = 1;
     const step = await deploy({ services: 'auth-service', image: V2 });
     expect(step.exitCode, log(step)).toBe(0);
-    expect(sim.stacks.filter((s) => s.name === 'auth')).toHaveLength(1);
+    expect(bed.sim.stacks.filter((s) => s.name === 'auth')).toHaveLength(1);
   });
 
   it('V11: a service found rolling-back is waited out, then upgraded', async () => {
-    const svc = sim.addService(sim.addStack('auth'), 'auth-service', V1, 2);
-    const base = `${sim.url}/v2-beta/projects/1a5/services/1s${svc.id}`;
-    const auth = { authorization: `Basic ${Buffer.from(`ENVKEY5:${sim.keys[0]!.secret}`).toString('base64')}`, 'content-type': 'application/json' };
+    const svc = bed.sim.addService(bed.sim.addStack('auth'), 'auth-service', V1, 2);
+    const base = `${bed.sim.url}/v2-beta/projects/1a5/services/1s${svc.id}`;
+    const auth = { authorization: `Basic ${Buffer.from(`ENVKEY5:${bed.sim.keys[0]!.secret}`).toString('base64')}`, 'content-type': 'application/json' };
     await fetch(`${base}/?action=upgrade`, { method: 'POST', headers: auth, body: JSON.stringify({ inServiceStrategy: { intervalMillis: 1500, launchConfig: { imageUuid: 'docker:acme/other:1' } } }) });
     await until('the upgrade', () => (svc.state === 'upgraded' ? true : undefined), 20_000, 20);
     await fetch(`${base}/?action=rollback`, { method: 'POST', headers: auth });
     expect(svc.state).toBe('rolling-back');
     const step = await deploy({ services: 'auth-service', image: V2 });
     expect(step.exitCode, log(step)).toBe(0);
-    expect(sim.imageOf(svc)).toBe(V2);
+    expect(bed.sim.imageOf(svc)).toBe(V2);
   });
 
   it('V19: blue-green settles a standby left upgraded before scaling it (a scale of an upgraded service is 409)', async () => {
     expect((await deploy({ ...bg, image: V1 })).exitCode).toBe(0);
     expect((await deploy({ ...bg, image: V2, 'scale-down-after': '0' })).exitCode).toBe(0);
-    const blue = sim.service('auth-service', 'auth-blue')!;
+    const blue = bed.sim.service('auth-service', 'auth-blue')!;
     blue.state = 'upgraded'; // an earlier run stopped between its upgrade and finishupgrade
     blue.upgrade = { inServiceStrategy: { batchSize: 1, intervalMillis: 100, startFirst: false, previousLaunchConfig: blue.launchConfig } };
     const step = await deploy({ ...bg, image: V1 });
     expect(step.exitCode, log(step)).toBe(0);
-    expect([blue.scale, sim.imageOf(blue), step.outputs['active-stack']]).toEqual([2, V1, 'auth-blue']);
+    expect([blue.scale, bed.sim.imageOf(blue), step.outputs['active-stack']]).toEqual([2, V1, 'auth-blue']);
   });
 });
 
@@ -166,19 +152,19 @@ describe('rancher-deploy on Rancher 1.6 as it behaves (simulator, a test double)
     expect((await deploy({ ...bg, image: V1 })).exitCode).toBe(0);
     const step = await deploy({ ...bg, image: V2, certificate: CERT, 'certificate-key': KEY });
     expect(step.exitCode, log(step)).toBe(0);
-    const lb = sim.service('lb', 'auth-lb')!;
-    expect(sim.reachablePorts(lb)).toEqual([9000, 9001]);
+    const lb = bed.sim.service('lb', 'auth-lb')!;
+    expect(bed.sim.reachablePorts(lb)).toEqual([9000, 9001]);
     expect(lb.state).toBe('active');
   });
 
   it("a shared load balancer keeps its other teams' rules where they point", async () => {
     expect((await deploy({ ...bg, image: V1 })).exitCode).toBe(0);
-    const billing = sim.addService(sim.addStack('billing'), 'billing', 'acme/billing:1', 1);
-    const lb = sim.service('lb', 'auth-lb')!;
+    const billing = bed.sim.addService(bed.sim.addStack('billing'), 'billing', 'acme/billing:1', 1);
+    const lb = bed.sim.service('lb', 'auth-lb')!;
     lb.lbConfig = { portRules: [...(lb.lbConfig!.portRules as object[]), { sourcePort: 8000, targetPort: 80, protocol: 'http', serviceId: `1s${billing.id}` }] };
     const step = await deploy({ ...bg, image: V2 });
     expect(step.exitCode, log(step)).toBe(0);
-    const green = sim.service('auth-service', 'auth-green')!;
+    const green = bed.sim.service('auth-service', 'auth-green')!;
     expect((lb.lbConfig!.portRules as { serviceId: string }[]).map((r) => r.serviceId)).toEqual([`1s${green.id}`, `1s${billing.id}`]);
   });
 });
@@ -187,8 +173,8 @@ describe('rancher-deploy on Rancher 1.6 as it behaves (simulator, a test double)
   it("links on another origin are re-based onto the configured one: nothing reaches the other server", async () => {
     const other = await elsewhere();
     try {
-      sim.addService(sim.addStack('auth'), 'auth-service', V1, 1);
-      sim.faults.linkOrigin = other.url;
+      bed.sim.addService(bed.sim.addStack('auth'), 'auth-service', V1, 1);
+      bed.sim.faults.linkOrigin = other.url;
       const step = await deploy({ services: 'auth-service', image: V2 });
       expect(step.exitCode, log(step)).toBe(0);
       expect(other.hits).toHaveLength(0);
@@ -200,7 +186,7 @@ describe('rancher-deploy on Rancher 1.6 as it behaves (simulator, a test double)
   it('a redirect is an error, never followed with the key or what the request carries', async () => {
     const other = await elsewhere();
     try {
-      sim.faults.redirect = { prefix: '/v2-beta/projects/1a5/stacks', to: `${other.url}/steal` };
+      bed.sim.faults.redirect = { prefix: '/v2-beta/projects/1a5/stacks', to: `${other.url}/steal` };
       const step = await deploy({ services: 'auth-service', image: V2, variables: 'db_password=not-for-elsewhere' });
       expect(step.exitCode).toBe(1);
       expect(step.errors[0]).toContain('GET /v2-beta/projects/1a5/stacks');
@@ -217,16 +203,16 @@ describe('rancher-deploy on Rancher 1.6 as it behaves (simulator, a test double)
   });
 
   it('pages whose next repeats are stopped, not followed for ever', async () => {
-    sim.faults.loopPages = true;
+    bed.sim.faults.loopPages = true;
     const step = await deploy({ services: 'auth-service', image: V2 });
     expect(step.exitCode).toBe(1);
     expect(step.errors[0]).toContain("the server's pages repeat; stopped");
-    expect(sim.requests.length).toBeLessThan(5);
+    expect(bed.sim.requests.length).toBeLessThan(5);
   });
 
   it("a server's values are escaped in the log: a project id cannot start a workflow command", async () => {
-    sim.projects.push({ id: '1a9\r::warning::injected', name: 'Hostile' });
-    const step = await deploy({ services: 'auth-service', image: V2, 'rancher-access-key': 'ACCOUNTKEY', 'rancher-secret-key': sim.keys[1]!.secret, 'rancher-environment': 'Hostile' });
+    bed.sim.projects.push({ id: '1a9\r::warning::injected', name: 'Hostile' });
+    const step = await deploy({ services: 'auth-service', image: V2, 'rancher-access-key': 'ACCOUNTKEY', 'rancher-secret-key': bed.sim.keys[1]!.secret, 'rancher-environment': 'Hostile' });
     expect(step.errors[0]).toBe('Rancher environment Hostile has an id that is not one: 1a9\\x0d::warning::injected'); // escaped, and no path made of it
     expect(step.stdout.split(/\r|\n/).some((l) => l.startsWith('::warning::injected'))).toBe(false);
   });

@@ -5,7 +5,7 @@ import { IMAGE_REF_ACCEPTED, IMAGE_REF_RE, parseImageRef, registryOf } from '../
 import { InputError, Inputs } from '../../shared/inputs';
 import { resolveLocalFiles } from './stack-files';
 import { maskSecret } from '../../shared/exec';
-import { isLoopback } from '../../shared/rancher';
+import { isLoopback } from '../../shared/rancher-wire';
 import { checkSshMaterial, parseSshHost, type SshHost } from '../../shared/ssh';
 
 export type Target = 'rancher' | 'swarm';

@@ -7,7 +7,8 @@
  */
 import * as core from '@actions/core';
 import { escapeLog } from '../../shared/exec';
-import { RancherError, sameId, type Resource } from '../../shared/rancher';
+import type { Resource } from '../../shared/rancher';
+import { RancherError, sameId } from '../../shared/rancher-wire';
 import type { Certificate } from './config';
 import { colorStack, loadBalancerOf } from './plan';
 import { POLL_MS, type RancherTarget } from './rancher-target';

@@ -164,11 +164,10 @@ export class SwarmTarget implements DeployTarget {
   async upgrade(stack: string, service: string, image: string, _rollout: Rollout, deadline: number, onProgress: (p: Progress) => void, spec: StackSpec): Promise<UpgradeResult> {
     const name = `${stack}_${service}`;
     const start = Date.now();
-    const current = (await this.applyOnce(stack, spec)).get(service);
-    const before = current?.UpdateStatus?.StartedAt;
-    const replicas = current?.Spec.Mode?.Replicated?.Replicas;
-    // Each replica slot whose container of the new image starts, then passes its health check, is a
-    // step of progress: a slot counts once, however often swarm restarts its task.
+    let replicas: number | undefined; // as the stack file says, once it is applied
+    // Watched from before the stack is applied, so no start is missed. Each replica slot whose
+    // container of the new image starts, then passes its health check, is a step of progress: a
+    // slot counts once, however often swarm restarts its task.
     const started = new Set<string>();
     const healthy = new Set<string>();
     const watcher = events(['type=container', `label=com.docker.swarm.service.name=${name}`, 'event=health_status', 'event=start'], (e) => {
@@ -182,15 +181,17 @@ export class SwarmTarget implements DeployTarget {
       onProgress({ service, atMs: Date.now() - start, message: `${started.size} of ${replicas ?? '?'} new containers started, ${healthy.size} healthy` });
     }, this.signal);
     try {
-      // The same spec (the image at the same digest, the same settings) changes nothing: swarm starts no update to wait for.
+      const current = (await this.applyOnce(stack, spec)).get(service);
       const now = await inspectService(name);
+      replicas = now?.Spec.Mode?.Replicated?.Replicas;
+      // The same spec (the image at the same digest, the same settings) changes nothing: swarm starts no update to wait for.
       if (JSON.stringify(now?.Spec) === JSON.stringify(current?.Spec)) {
         onProgress({ service, atMs: Date.now() - start, message: `already runs ${image} at the same digest, as the stack file says: nothing to update` });
         return { ok: true, waitedMs: Date.now() - start };
       }
       // Done once every replica has run the new image for the monitor period, as `docker service update` waits.
       const pinned = now?.Spec.TaskTemplate.ContainerSpec.Image;
-      const outcome = await waitForUpdate(name, before, { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.signal, stableMs: MONITOR_SECONDS * 1000 });
+      const outcome = await waitForUpdate(name, current?.UpdateStatus?.StartedAt, { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.signal, stableMs: MONITOR_SECONDS * 1000 });
       const waitedMs = Date.now() - start;
       if (outcome.state === 'completed' || outcome.state === 'converged') return { ok: true, waitedMs };
       const why = (await failureReport(name, pinned)).map((l) => `\n${l}`).join('');
