@@ -20,8 +20,12 @@ export async function stackDeploy(
   await dockerOk([...args, stack], { what: `Deploying the stack ${stack}`, ...opts });
 }
 
+/**
+ * Removes a stack and waits until its services, tasks and networks are gone (`--detach=false`,
+ * docker CLI 26 and later), so a stack of the same name can be deployed right after.
+ */
 export async function stackRemove(stack: string, opts: ExecOptions = {}): Promise<void> {
-  await dockerOk(['stack', 'rm', stack], { what: `Removing the stack ${stack}`, silent: true, ...opts });
+  await dockerOk(['stack', 'rm', '--detach=false', stack], { what: `Removing the stack ${stack}`, silent: true, ...opts });
 }
 
 /** The services of a stack, by their full names (`<stack>_<service>`). */

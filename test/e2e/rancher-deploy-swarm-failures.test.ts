@@ -78,7 +78,7 @@ afterAll(async () => {
 describe('rancher-deploy on a real swarm: a service that does not come up', () => {
   it('a first deploy whose tasks keep failing gives up after about three failures, in swarm\'s words and the task\'s last lines, and removes the stack it made', async () => {
     const step = await deploy(CRASH, 1);
-    expect(step.exitCode).toBe(1);
+    expect(step.exitCode, log(step)).toBe(1);
     const error = step.errors[0]!;
     expect(error).toMatch(new RegExp(`^Service ${STACK}_app: its tasks keep failing\\n`));
     const failed = Number(/(\d+) tasks failed; swarm says: /.exec(error)?.[1]);
@@ -91,14 +91,15 @@ describe('rancher-deploy on a real swarm: a service that does not come up', () =
   }, budget(240));
 
   it('an upgrade counts each replica once; one whose tasks fail is rolled back by swarm, and the error says why', async () => {
-    expect((await deploy(GOOD, 2)).exitCode).toBe(0);
+    const first = await deploy(GOOD, 2); // right after the failed first deploy removed the stack of this name
+    expect(first.exitCode, log(first)).toBe(0);
     const upgraded = await deploy(GOOD2, 2);
     expect(upgraded.exitCode, log(upgraded)).toBe(0);
     const counts = [...upgraded.stdout.matchAll(/(\d+) of (\d+) new containers started/g)].map((m) => [Number(m[1]), Number(m[2])]);
     expect(counts.length).toBeGreaterThan(0);
     for (const [started, replicas] of counts) expect(started).toBeLessThanOrEqual(replicas!);
     const crashed = await deploy(CRASH, 2);
-    expect(crashed.exitCode).toBe(1);
+    expect(crashed.exitCode, log(crashed)).toBe(1);
     expect(crashed.errors[0]).toContain('swarm reports the update rollback_completed');
     expect(crashed.errors[0]).toContain('task: non-zero exit (3)');
     expect(crashed.errors[0]).toContain('boom: REDIS_URL is not set');

@@ -79,8 +79,11 @@ export class SwarmTarget implements DeployTarget {
     try {
       await Promise.all((await stackServices(stack)).map((name) => this.untilConverged(name, deadline)));
     } catch (err) {
-      await stackRemove(stack);
-      throw new StepFailure(`${(err as Error).message}\nThe stack ${stack}, which this deploy created, is removed: there was no earlier version to go back to`, 1);
+      const removed = await stackRemove(stack).then(
+        () => 'is removed',
+        (e: Error) => `could not be removed (${e.message}): remove it with docker stack rm ${stack}`,
+      );
+      throw new StepFailure(`${(err as Error).message}\nThe stack ${stack}, which this deploy created, ${removed}: there was no earlier version to go back to`, 1);
     }
   }
 
