@@ -1,6 +1,6 @@
 /** Swarm services and stacks through the docker CLI (docker.ts runs it). */
 import { createHash } from 'node:crypto';
-import { docker, dockerJson, dockerLines, dockerOk, inspectContainers, untilChanged } from './docker';
+import { docker, dockerJson, dockerLines, dockerOk, inspectContainers, listByLabel, untilChanged } from './docker';
 import { escapeLog, type ExecOptions } from './exec';
 
 /** `active` on a swarm manager or worker, `inactive` otherwise. */
@@ -21,11 +21,16 @@ export async function stackDeploy(
 }
 
 /**
- * Removes a stack and waits until its services, tasks and networks are gone (`--detach=false`,
- * docker CLI 26 and later), so a stack of the same name can be deployed right after.
+ * Removes a stack and waits until its tasks (`--detach=false`, docker CLI 26 and later) and its
+ * networks are gone: swarm removes a network only once its tasks have ended, and until then a
+ * deploy of the same stack finds the network by name and fails with "network … not found".
  */
-export async function stackRemove(stack: string, opts: ExecOptions = {}): Promise<void> {
+export async function stackRemove(stack: string, opts: ExecOptions & { deadline: number }): Promise<void> {
   await dockerOk(['stack', 'rm', '--detach=false', stack], { what: `Removing the stack ${stack}`, silent: true, ...opts });
+  const label = `com.docker.stack.namespace=${stack}`;
+  const networksGone = async () => ((await listByLabel('network', label)).length === 0 ? true : undefined);
+  if (!(await untilChanged(['type=network', `label=${label}`], networksGone, opts)))
+    throw new Error(`the networks of the stack ${stack} were still there at the deadline`);
 }
 
 /** The services of a stack, by their full names (`<stack>_<service>`). */

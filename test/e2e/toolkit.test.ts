@@ -131,10 +131,7 @@ describe('docker: swarm services and stacks', () => {
   const image2 = `drover-toolkit-swarm:${process.pid}`;
   const unhealthy = `drover-toolkit-unhealthy:${process.pid}`;
   afterAll(async () => {
-    await stackRemove(stack).catch(() => undefined);
-    await until('the stack to go', async () => ((await stackServices(stack)).length === 0 ? true : undefined), 30_000).catch(() => undefined);
-    // `stack rm` removes the stack's network after its tasks, which can outlast the services
-    await until('its network to go', () => (docker('network', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${stack}`) ? undefined : true), 30_000).catch(() => undefined);
+    await stackRemove(stack, { deadline: Date.now() + 60_000 }).catch(() => undefined); // waits for its tasks and network
     docker('rmi', '-f', image2, unhealthy);
   });
 

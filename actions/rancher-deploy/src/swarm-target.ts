@@ -79,7 +79,7 @@ export class SwarmTarget implements DeployTarget {
     try {
       await Promise.all((await stackServices(stack)).map((name) => this.untilConverged(name, deadline)));
     } catch (err) {
-      const removed = await stackRemove(stack).then(
+      const removed = await stackRemove(stack, { deadline: Math.max(deadline, Date.now() + 60_000) }).then(
         () => 'is removed',
         (e: Error) => `could not be removed (${e.message}): remove it with docker stack rm ${stack}`,
       );
