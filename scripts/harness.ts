@@ -81,6 +81,8 @@ export interface StepOptions {
   env?: Record<string, string>;
   /** Sends a signal after a delay: SIGINT as a cancelled job, SIGKILL as a runner that dies. */
   signalAfterMs?: [NodeJS.Signals, number];
+  /** Sends a signal once a condition holds (looked at every 100 ms): a cancel at a given point of the step, whatever the machine's speed. */
+  signalWhen?: [NodeJS.Signals, () => boolean];
   /**
    * A step's timeout, as the runner kills it: SIGINT to the step's process and every process it
    * started (a shell waits for its foreground command, so signalling the shell alone stops
@@ -232,11 +234,19 @@ export class Job {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = opts.signalAfterMs && setTimeout(() => child.kill(opts.signalAfterMs![0]), opts.signalAfterMs[1]);
+    const watch =
+      opts.signalWhen &&
+      setInterval(() => {
+        if (!opts.signalWhen![1]()) return;
+        child.kill(opts.signalWhen![0]);
+        clearInterval(watch as NodeJS.Timeout);
+      }, 100);
     const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       child.on('close', (c, s) => resolve([c, s]));
       child.on('error', (err) => reject(new Error(`${action}: could not start ${program} as uid ${this.uid}: ${err.message}`))); // an unreadable checkout, say
     });
     if (timer) clearTimeout(timer);
+    if (watch) clearInterval(watch);
     if (timeout) clearTimeout(timeout);
     recordTiming(kindOfAction(action), opts.post ? `${action} (post)` : action, performance.now() - started);
 

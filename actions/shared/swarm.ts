@@ -1,6 +1,6 @@
 /** Swarm services and stacks through the docker CLI (docker.ts runs it). */
 import { createHash } from 'node:crypto';
-import { docker, dockerJson, dockerLines, dockerOk, inspectContainers, listByLabel, untilChanged } from './docker';
+import { docker, dockerJson, dockerLines, dockerOk, listByLabel, untilChanged } from './docker';
 import { escapeLog, type ExecOptions } from './exec';
 
 /** `active` on a swarm manager or worker, `inactive` otherwise. */
@@ -43,7 +43,14 @@ export interface ServiceInspect {
   Spec: {
     Name: string;
     Labels?: Record<string, string>;
-    TaskTemplate: { ContainerSpec: { Image: string; Secrets?: { SecretName: string; File?: { Name: string } }[] } };
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: string;
+        Env?: string[];
+        Mounts?: { Type: string; Source?: string; Target: string }[];
+        Secrets?: { SecretName: string; File?: { Name: string } }[];
+      };
+    };
     Mode?: { Replicated?: { Replicas?: number }; Global?: object };
     UpdateConfig?: Record<string, unknown>;
   };
@@ -62,6 +69,8 @@ export interface ServiceUpdate {
   order?: 'start-first' | 'stop-first';
   failureAction?: 'pause' | 'continue' | 'rollback';
   monitorSeconds?: number;
+  /** Secrets taken from the tasks, by name (in the same update as secretAdd, which may reuse their target). */
+  secretRm?: readonly string[];
   /** A secret given to the tasks: `source` (the secret's name) as /run/secrets/<target>. */
   secretAdd?: { source: string; target: string };
 }
@@ -75,6 +84,7 @@ export function serviceUpdateArgv(name: string, update: ServiceUpdate): string[]
   if (update.order) args.push('--update-order', update.order);
   if (update.failureAction) args.push('--update-failure-action', update.failureAction);
   if (update.monitorSeconds !== undefined) args.push('--update-monitor', `${update.monitorSeconds}s`);
+  for (const secret of update.secretRm ?? []) args.push('--secret-rm', secret);
   if (update.secretAdd) args.push('--secret-add', `source=${update.secretAdd.source},target=${update.secretAdd.target}`);
   return [...args, name];
 }
@@ -237,15 +247,4 @@ export async function createSecret(prefix: string, content: string, opts: ExecOp
   if ((await docker(['secret', 'inspect', name], { silent: true })).code === 0) return name;
   await dockerOk(['secret', 'create', name, '-'], { what: `Creating the secret ${name}`, silent: true, stdin: content, ...opts });
   return name;
-}
-
-/** Runs argv in each container; how many ran it (a container that stopped meanwhile is skipped), throwing if one fails. */
-export async function execInContainers(ids: readonly string[], argv: readonly string[], opts: ExecOptions = {}): Promise<number> {
-  let ran = 0;
-  for (const c of await inspectContainers(ids)) {
-    if (!c.State?.Running) continue;
-    await dockerOk(['exec', c.Id, ...argv], { what: `${argv[0]} in ${c.Name.replace(/^\//, '')}`, silent: true, ...opts });
-    ran++;
-  }
-  return ran;
 }

@@ -4,19 +4,28 @@
 #   LB_BACKENDS     "<stack>=<host>:<port> ..." such as "auth-blue=tasks.auth-blue_auth-service:9000"
 #   LB_HEALTH_PATH  HTTP health check path (default /health)
 #   LB_ACTIVE       the backend serving until drover-lb-switch says otherwise (default the first)
+#   LB_TASK         this task's id ("{{.Task.ID}}" in the stack file): names its admin socket
+#                   in the state volume, where drover-lb-switch finds it (default the hostname)
 set -eu
 state=/var/lib/drover-lb
 map="$state/active.map"
 cfg=/etc/haproxy/haproxy.cfg
 first=""
 for b in $LB_BACKENDS; do [ -n "$first" ] || first=${b%%=*}; done
-mkdir -p "$state" /run/haproxy
+mkdir -p "$state/run"
+chmod 700 "$state/run"
 [ -s "$map" ] || printf 'active %s\n' "${LB_ACTIVE:-$first}" >"$map"
+# The admin socket lives in the state volume, so a job that mounts the volume on this node (and
+# nothing else: it is on no network) can switch this task. Sockets of tasks gone are removed.
+for s in "$state"/run/*.sock; do
+  if [ -S "$s" ] && ! socat -u OPEN:/dev/null "UNIX-CONNECT:$s" 2>/dev/null; then rm -f "$s"; fi
+done
+sock="$state/run/${LB_TASK:-$(hostname)}.sock"
 
 {
   cat <<CFG
 global
-    stats socket /run/haproxy/admin.sock mode 600 level admin
+    stats socket $sock mode 600 level admin
     log stdout format raw local0 notice
 
 defaults

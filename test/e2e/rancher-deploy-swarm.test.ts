@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { visibleText } from '../support/secrets';
-import { Job, type StepResult } from '../../scripts/harness';
+import { Job, type StepOptions, type StepResult } from '../../scripts/harness';
 import { buildLoadBalancerImage, deployLoadBalancer } from '../../scripts/load-balancer';
 import { LOAD_FLOOR, Load, measureAlone, untilServing, type LoadResult } from '../support/load';
 import { budget } from '../support/budget';
@@ -53,7 +53,7 @@ function deployLb(stack: string, published: number, backends: string, httpsPort?
 
 const withDefaults = { target: 'swarm', 'compose-file': 'swarm/docker-compose.yml', 'rancher-compose-file': 'swarm/rancher-compose.yml', variables: `LB_NETWORK=${NETWORK}` };
 
-async function deploy(inputs: Record<string, string>, opts: { signalAfterMs?: [NodeJS.Signals, number] } = {}): Promise<StepResult> {
+async function deploy(inputs: Record<string, string>, opts: Pick<StepOptions, 'signalAfterMs' | 'signalWhen'> = {}): Promise<StepResult> {
   const step = await job.run('rancher-deploy', {
     with: { ...withDefaults, ...inputs },
     ...opts,
@@ -228,8 +228,9 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
   const url = `http://127.0.0.1:${ports.bg}/health`;
   const lb = `${BG}-lb_lb`;
   const bg = { stack: BG, strategy: 'blue-green', 'lb-service': lb, services: 'auth-service', 'health-timeout': '240' };
+  /** What the load balancer's HAProxy itself answers (its runtime API, through the task's own admin socket). */
   const activeBackend = () =>
-    docker('exec', docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${lb}`).split('\n')[0]!, 'sh', '-c', 'echo "show map /var/lib/drover-lb/active.map" | socat stdio unix-connect:/run/haproxy/admin.sock')
+    docker('exec', docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${lb}`).split('\n')[0]!, 'sh', '-c', 'echo "show map /var/lib/drover-lb/active.map" | socat stdio "unix-connect:/var/lib/drover-lb/run/$LB_TASK.sock"')
       .split(' ')
       .pop();
 
@@ -264,6 +265,23 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
     expect(activeBackend()).toBe(`${BG}-blue`);
   }, budget(240, 240));
 
+  it('a switch cancelled while its job runs ends with every task of the load balancer on one colour, and post says which', async () => {
+    const before = activeBackend()!;
+    const other = before === `${BG}-blue` ? `${BG}-green` : `${BG}-blue`;
+    const switchJob = () => docker('service', 'ls', '-q', '--filter', 'name=drover-lb-switch-');
+    const main = await deploy({ ...bg, image: V2 }, { signalWhen: ['SIGINT', () => switchJob() !== ''] });
+    expect(main.exitCode, log(main)).not.toBe(0);
+    expect(main.stdout).toContain('Received SIGINT');
+    const post = await job.post('rancher-deploy', main, { with: { ...withDefaults, ...bg, image: V2 } });
+    steps.push(post!);
+    expect(post!.exitCode, log(post!)).toBe(0);
+    expect(post!.stdout).toContain(`The switch of ${lb} to ${other} did not finish: switching every task to ${before}`);
+    expect(post!.stdout).toContain(`Every task of ${lb} sends traffic to ${before}`);
+    expect(activeBackend()).toBe(before);
+    expect(docker('service', 'inspect', lb, '--format', '{{index .Spec.Labels "io.drover.active"}}')).toBe(before);
+    expect(switchJob()).toBe(''); // no job left behind
+  }, budget(240, 240));
+
   it('HTTPS: the PEM goes to the load balancer as a Docker secret, which then serves TLS', async () => {
     const standby = activeBackend() === `${BG}-blue` ? `${BG}-green` : `${BG}-blue`;
     const step = await deploy({ ...bg, image: V2, certificate: tls.cert, 'certificate-key': tls.key });
@@ -282,7 +300,18 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
     expect(rerun.exitCode, log(rerun)).toBe(0);
     expect(rerun.stdout).toContain(`Certificate ${BG}-cert already on ${lb}`);
     expect(lbContainer()).toBe(before); // the same certificate again: the load balancer is not restarted
-  }, budget(240, 60, 240, 240));
+
+    // Renewal: a new certificate replaces the old one as lb.pem in the same update, and the old secret goes.
+    const oldSecret = secrets.split('>')[0]!;
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(tls.dir, 'key2.pem'), '-out', path.join(tls.dir, 'cert2.pem'), '-days', '2', '-subj', '/CN=auth.example.com'], { stdio: 'ignore' });
+    const renewed = await deploy({ ...bg, image: V2, certificate: fs.readFileSync(path.join(tls.dir, 'cert2.pem'), 'utf8'), 'certificate-key': fs.readFileSync(path.join(tls.dir, 'key2.pem'), 'utf8') });
+    expect(renewed.exitCode, log(renewed)).toBe(0);
+    const now = docker('service', 'inspect', lb, '--format', '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}}>{{.File.Name}} {{end}}');
+    expect(now).toMatch(new RegExp(`^${BG}-cert-[0-9a-f]{12}>lb\\.pem$`));
+    expect(now).not.toContain(oldSecret);
+    expect(docker('secret', 'ls', '--format', '{{.Name}}').split('\n')).not.toContain(oldSecret);
+    await until('HTTPS to answer 200 with the new certificate', () => (https() === '200' ? true : undefined), 60_000, 1_000);
+  }, budget(240, 60, 240, 240, 240));
 });
 
 describe('rancher-deploy on a real swarm: the runner files a stack file may make it read', () => {

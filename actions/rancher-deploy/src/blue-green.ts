@@ -44,7 +44,7 @@ export async function blueGreenDeploy(t: DeployTarget, cfg: Config, report: Repo
     const changed = await t.useCertificate(cfg.lbService, cfg.certificate, deadline());
     report.step(`Certificate ${cfg.certificate.name} ${changed ? 'put' : 'already'} on ${cfg.lbService}, TLS on port ${cfg.certificate.httpsPort}`);
   }
-  await t.switchTo(cfg.lbService, standby, cfg.rancherCompose, cfg.stack);
+  await t.switchTo(cfg.lbService, standby, cfg.rancherCompose, cfg.stack, deadline());
   report.step(`Load balancer ${cfg.lbService} switched to ${standby}`);
 
   if (active && cfg.scaleDownAfterMs !== undefined) {
@@ -65,7 +65,7 @@ export async function blueGreenRollback(t: DeployTarget, cfg: Config, report: Re
   await t.scale(other, scales, Date.now() + cfg.timeoutMs);
   const service = cfg.services[0] ?? Object.keys(scales)[0] ?? '';
   const [from, to] = await Promise.all([t.status(current, service), t.status(other, service)]);
-  await t.switchTo(cfg.lbService, other, cfg.rancherCompose, cfg.stack);
+  await t.switchTo(cfg.lbService, other, cfg.rancherCompose, cfg.stack, Date.now() + cfg.timeoutMs);
   report.step(`Load balancer ${cfg.lbService} switched back from ${current} to ${other}`);
   return { previousImage: from?.image ?? '', image: to?.image ?? '', state: 'rolled-back', activeStack: other, standbyStack: current };
 }

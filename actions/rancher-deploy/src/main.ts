@@ -70,7 +70,7 @@ async function run(t: DeployTarget, cfg: Config, report: Report, signal: AbortSi
   return { deploy: rollingDeploy, confirm: rollingConfirm, rollback: rollingRollback }[cfg.action](t, cfg, report);
 }
 
-/** A cancelled deploy: services still mid-upgrade go back to the old version, never stay half-way. */
+/** A cancelled deploy: services still mid-upgrade go back to the old version, a load balancer switched part-way to the stack it came from; never half-way. */
 async function post(): Promise<void> {
   const inFlight = loadState<{ stack: string; services: string[] } | null>(IN_FLIGHT);
   const registry = loadState<string>(LOGOUT);
@@ -78,6 +78,11 @@ async function post(): Promise<void> {
   if (remote) useDockerHost(remote.env);
   try {
     if (inFlight) await rollBackInFlight(inFlight);
+    const cfg = readConfig(readContext().workspace);
+    if (cfg.target === 'swarm') {
+      const { settleUnfinishedSwitch } = await import('./swarm-lb');
+      await settleUnfinishedSwitch(Date.now() + cfg.timeoutMs);
+    }
   } finally {
     try {
       if (registry) await logout(registry);

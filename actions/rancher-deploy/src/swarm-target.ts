@@ -6,12 +6,8 @@
 import * as core from '@actions/core';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { events } from '../../shared/docker';
 import {
-  events,
-  listByLabel,
-} from '../../shared/docker';
-import {
-  execInContainers,
   failureReport,
   inspectService,
   rollbackService,
@@ -21,14 +17,13 @@ import {
   stackServices,
   swarmState,
   updateService,
-  updateServiceLabels,
-  createSecret,
   waitForUpdate,
   SETTLED,
   untilReplicasRun,
   type ServiceInspect,
 } from '../../shared/swarm';
 import { tempDir, type RunnerContext } from '../../shared/context';
+import { activeStack, switchLoadBalancer, useCertificate } from './swarm-lb';
 import { StepFailure } from '../../shared/action';
 import type { Certificate, RolloutInputs } from './config';
 import { runningImage, swarmStackFile, type Rollout } from './plan';
@@ -38,11 +33,6 @@ import type { DeployTarget, Progress, ServiceStatus, StackSpec, UpgradeResult } 
 const MONITOR_SECONDS = 5;
 /** Tasks of one spec that may fail before a wait gives up on it (swarm would restart them until the timeout). */
 const FAILURES = 3;
-
-/** The load balancer service's label naming the stack it sends traffic to. */
-export const ACTIVE_LABEL = 'io.drover.active';
-/** The command the load balancer's containers run to switch (see examples/haproxy-lb). */
-export const SWITCH_COMMAND = 'drover-lb-switch';
 
 /** swarm's UpdateStatus.State, in Rancher's words. */
 const STATES: Record<string, string> = {
@@ -220,22 +210,13 @@ export class SwarmTarget implements DeployTarget {
       throw new StepFailure(`Service ${name}: the rollback ended ${outcome.state}${outcome.message ? `: ${outcome.message}` : ''}`, 1);
   }
 
-  async activeStack(lb: string): Promise<string | undefined> {
-    const svc = await inspectService(lb);
-    if (!svc) throw new StepFailure(`Input 'lb-service': no swarm service ${lb}`, 1);
-    return svc.Spec.Labels?.[ACTIVE_LABEL] || undefined;
+  activeStack(lb: string): Promise<string | undefined> {
+    return activeStack(lb);
   }
 
-  /**
-   * The load balancer's running containers switch their backend at once (HAProxy's runtime API,
-   * no reload, no dropped connection), then the service's label records it for the next run and
-   * for containers the LB starts later (its entrypoint reads the label's value from its state).
-   */
-  async switchTo(lb: string, stack: string): Promise<void> {
-    const containers = await listByLabel('container', `com.docker.swarm.service.name=${lb}`);
-    const running = await execInContainers(containers, [SWITCH_COMMAND, stack], { signal: this.signal });
-    if (!running) throw new StepFailure(`The load balancer ${lb} has no running container on this node to switch`, 1);
-    await updateServiceLabels(lb, { [ACTIVE_LABEL]: stack }, { signal: this.signal });
+  /** Every running task of the load balancer, on any node, through the swarm API (swarm-lb.ts). */
+  switchTo(lb: string, stack: string, _rancherCompose: string, _base: string, deadline: number): Promise<void> {
+    return switchLoadBalancer(lb, stack, { deadline, signal: this.signal });
   }
 
   async scale(stack: string, scales: Record<string, number>, deadline: number): Promise<void> {
@@ -243,15 +224,7 @@ export class SwarmTarget implements DeployTarget {
     await Promise.all(Object.entries(scales).map(([service, n]) => (n > 0 ? this.untilConverged(`${stack}_${service}`, deadline) : undefined)));
   }
 
-  /** The PEM (certificate then key) as a Docker secret named after its content, given to the load balancer as lb.pem. */
-  async useCertificate(lb: string, cert: Certificate): Promise<boolean> {
-    const secret = await createSecret(cert.name, `${cert.cert}${cert.key}`, { signal: this.signal });
-    const svc = await inspectService(lb);
-    if (svc?.Spec.TaskTemplate.ContainerSpec.Secrets?.some((s) => s.SecretName === secret)) return false; // already given: no restart
-    // The load balancer restarts with the new secret (its tasks read it at start); wait until it serves again.
-    await updateService(lb, { secretAdd: { source: secret, target: 'lb.pem' } }, { signal: this.signal });
-    const outcome = await waitForUpdate(lb, svc?.UpdateStatus?.StartedAt, { timeoutMs: 300_000, signal: this.signal });
-    if (outcome.state !== 'completed') throw new StepFailure(`The load balancer ${lb} did not restart with the certificate: ${outcome.state}${outcome.message ? `: ${outcome.message}` : ''}`, 1);
-    return true;
+  useCertificate(lb: string, cert: Certificate, deadline: number): Promise<boolean> {
+    return useCertificate(lb, cert, { deadline, signal: this.signal });
   }
 }

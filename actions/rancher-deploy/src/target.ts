@@ -54,8 +54,11 @@ export interface DeployTarget {
   rollback(stack: string, service: string, deadline: number): Promise<void>;
   /** Blue-green: the colour stack of `base` the load balancer sends traffic to, if any. */
   activeStack(lb: string, base: string): Promise<string | undefined>;
-  /** Blue-green: points the load balancer's rules for `base`'s colours at `stack` in one update (creating it on Rancher if missing). */
-  switchTo(lb: string, stack: string, rancherCompose: string, base: string): Promise<void>;
+  /**
+   * Blue-green: points the load balancer's rules for `base`'s colours at `stack` (Rancher: in one
+   * update, creating it if missing; swarm: every running task, then the label), by the deadline.
+   */
+  switchTo(lb: string, stack: string, rancherCompose: string, base: string, deadline: number): Promise<void>;
   /** Scales a stack's services (0 to park it; the given scales to bring it back) and waits. */
   scale(stack: string, scales: Record<string, number>, deadline: number): Promise<void>;
   /** HTTPS on the load balancer: the certificate stored and made its default, with a TLS port rule; false when it already was. */
