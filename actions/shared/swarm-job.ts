@@ -41,7 +41,7 @@ interface TaskInspect {
 /** Pure: the argv that creates the job, detached. */
 export function globalJobArgv(name: string, spec: JobSpec): string[] {
   return [
-    'service', 'create', '--detach', '--quiet', '--mode', 'global-job', '--with-registry-auth', '--name', name,
+    'service', 'create', '--detach', '--quiet', '--mode', 'global-job', '--restart-condition', 'none', '--with-registry-auth', '--name', name,
     ...(spec.volumes ?? []).flatMap((v) => ['--mount', `type=volume,source=${v.source},target=${v.target}`]),
     '--entrypoint', spec.entrypoint, spec.image, ...spec.args,
   ];
@@ -59,7 +59,7 @@ export async function runGlobalJob(spec: JobSpec, opts: { deadline: number; sign
     let tasks: JobTask[] = [];
     for (;;) {
       opts.signal?.throwIfAborted();
-      tasks = await jobTasks(name);
+      tasks = endedPerNode(await jobTasks(name));
       if (tasks.length >= nodes && tasks.every((t) => ENDED.has(t.state))) break;
       if (Date.now() >= opts.deadline) throw new Error(`The job ${name} had not ended on every node at the deadline: ${tasks.map((t) => `${t.node} ${t.state}`).join(', ') || 'no task yet'}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -69,6 +69,21 @@ export async function runGlobalJob(spec: JobSpec, opts: { deadline: number; sign
   } finally {
     await docker(['service', 'rm', name], { silent: true });
   }
+}
+
+/**
+ * One task per node: the one that completed, else the first that ended otherwise (swarm starts a
+ * rejected job task again and again, whatever its restart policy: one rejection is the node's
+ * answer), else one still under way.
+ */
+function endedPerNode(tasks: readonly JobTask[]): JobTask[] {
+  const byNode = new Map<string, JobTask>();
+  for (const t of tasks.filter((t) => t.node)) {
+    const seen = byNode.get(t.node);
+    const rank = (x?: JobTask) => (!x ? -1 : x.state === 'complete' ? 2 : ENDED.has(x.state) ? 1 : 0);
+    if (rank(t) > rank(seen)) byNode.set(t.node, t);
+  }
+  return [...byNode.values()];
 }
 
 async function jobTasks(name: string): Promise<JobTask[]> {

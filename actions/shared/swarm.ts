@@ -171,8 +171,13 @@ export async function failedTasks(name: string, image?: string): Promise<Service
   return failedOf(await serviceTasks(name), image);
 }
 
+/**
+ * Failed or rejected, or complete: a replicated service's task that exits 0 has stopped all the
+ * same (a process that exits 0 on the stop signal swarm sends an unhealthy container ends so,
+ * and swarm then keeps no error for it).
+ */
 function failedOf(tasks: readonly ServiceTask[], image?: string): ServiceTask[] {
-  return tasks.filter((t) => (!image || t.Image === image) && /^(Failed|Rejected)/.test(t.CurrentState));
+  return tasks.filter((t) => (!image || t.Image === image) && /^(Failed|Rejected|Complete)/.test(t.CurrentState));
 }
 
 /**

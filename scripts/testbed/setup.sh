@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts the test bed, idempotently: Docker engine, Compose v2 and buildx, a
-# password-protected registry on 127.0.0.1, and base images built from Debian packages under
-# the public names the examples use. A second run reuses whatever is already there.
+# password-protected registry on 127.0.0.1, base images built from Debian packages under the
+# public names the examples use, an SSH server, and a three-node swarm beside the engine. A second run reuses whatever is already there.
 # Prints the variables tests read (also written to $TESTBED/env).
 set -euo pipefail
 
@@ -27,6 +27,7 @@ command -v docker-compose >/dev/null || need+=(docker-compose) # Compose v1, the
 command -v tinyproxy >/dev/null || need+=(tinyproxy)         # a real forward proxy for the proxy tests
 command -v moto_server >/dev/null || need+=(python3-moto python3-flask python3-flask-cors) # Route53 for dns-switch
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)                 # a swarm manager reached over SSH
+command -v socat >/dev/null || need+=(socat)                    # the registry, forwarded to the swarm nodes
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   apt-get update -qq
@@ -172,4 +173,7 @@ REGISTRY_PASSWORD=$REGISTRY_PASSWORD
 SSH_PORT=$SSH_PORT
 SSH_HOST_KEY_ED25519=$(cut -d' ' -f2 "$sshd_dir/host_ed25519.pub")
 ENV
+# 9. A three-node swarm (manager and two workers in network namespaces), reached over SSH (swarm-nodes.sh)
+bash "$here/swarm-nodes.sh" up >>"$TESTBED/env"
+
 log "ready: docker $(docker version --format '{{.Server.Version}}'), $(docker compose version --short 2>/dev/null | sed 's/^/compose /'), registry 127.0.0.1:$REGISTRY_PORT, swarm $(docker info --format '{{.Swarm.LocalNodeState}}')"

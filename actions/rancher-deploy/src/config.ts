@@ -94,7 +94,7 @@ export function readConfig(root: string, input = new Inputs(contract), env: Node
   const verifyUrl = input.httpUrl('verify-url');
   const scaleDownAfterMs = input.raw('scale-down-after') ? secondsInput(input, 'scale-down-after', 0, 86_400) : undefined;
   const certificate = readCertificate(input, stack);
-  const registryLogin = readRegistryLogin(input, image);
+  const registryLogin = readRegistryLogin(input, image, action);
 
   const timeoutMs = secondsInput(input.rename('timeout', 'health-timeout'), 'health-timeout', 1, 6 * 3600);
   const requestTimeoutMs = secondsInput(input, 'request-timeout', 1, 600);
@@ -172,13 +172,17 @@ function readSwarmSsh(input: Inputs, target: Target): Config['swarmSsh'] {
   return { host, key, knownHosts };
 }
 
-/** Both or neither. */
-function readRegistryLogin(input: Inputs, image: string): Config['registryLogin'] {
+/**
+ * Both or neither. A rollback or confirm given no image logs in nowhere: its nodes run images
+ * they have pulled already, so a workflow may pass the same inputs to every action.
+ */
+function readRegistryLogin(input: Inputs, image: string, action: Config['action']): Config['registryLogin'] {
   const password = input.string('registry-password', { secret: true });
   const username = input.string('registry-username', { pattern: /^[^\s:]+$/, accepted: 'a registry user name without spaces or :' });
   if (!password && !username) return undefined;
   if (!username) throw new InputError('registry-username', '', 'the user of registry-password');
   if (!password) throw new InputError('registry-password', '', 'the password or token of registry-username', true);
+  if (!image && action !== 'deploy') return undefined;
   if (!image) throw new InputError('image', '', 'the image whose registry registry-username logs in to');
   return { registry: registryOf(parseImageRef(image)!.repository), username, password };
 }
