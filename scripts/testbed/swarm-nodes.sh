@@ -3,7 +3,8 @@
 # workers, each a Docker engine in a network namespace of its own (its own data root, exec root
 # and socket), joined over a Linux bridge. The manager runs an SSH server for the `deploy` user,
 # which is how a runner off the cluster reaches it. Every node pulls from the test bed's
-# registry under its usual name (127.0.0.1:5000, forwarded to the host over the bridge).
+# registry under its usual name (127.0.0.1:5000, forwarded to the host over the bridge), and
+# has the base images the examples' stacks run (redis:7.0, mariadb:10.11), loaded from the engine.
 #
 #   swarm-nodes.sh up     start what is not running (idempotent); prints the variables tests read
 #   swarm-nodes.sh down   remove all of it: swarm, engines, mounts, namespaces, bridge, rules
@@ -114,6 +115,15 @@ up() {
   done
   for _ in $(seq 1 120); do [ "$(on n1 node ls --format '{{.Status}}' | grep -c Ready)" = 3 ] && break; sleep 0.5; done
   [ "$(on n1 node ls --format '{{.Status}}' | grep -c Ready)" = 3 ] || { on n1 node ls >&2; exit 1; }
+  # The public base images the examples' stacks run (built by setup.sh from Debian packages), on every node
+  for n in "${NODES[@]}"; do
+    for image in redis:7.0 mariadb:10.11; do
+      if docker image inspect "$image" >/dev/null 2>&1 && ! on "$n" image inspect "$image" >/dev/null 2>&1; then
+        log "loading $image into $n"
+        docker save "$image" | on "$n" load -q >/dev/null
+      fi
+    done
+  done
   # Each node labelled with its name, so a test can place a service on a given node
   for n in "${NODES[@]}"; do
     on n1 node update --label-add "drover.node=$n" "$(on "$n" info --format '{{.Swarm.NodeID}}')" >/dev/null

@@ -174,7 +174,8 @@ afterAll(async () => {
   // a stack's named volumes outlive it, on every node a task of it ran on; so do the images the nodes pulled
   for (const sock of SOCKETS) {
     for (const volume of [`${ROLL}-lb_state`, `${BG}-lb_state`]) await until(`${volume} removed`, () => succeeds('-H', sock, 'volume', 'rm', '-f', volume), 30_000, 1_000).catch(() => undefined);
-    succeeds('-H', sock, 'image', 'prune', '-af');
+    const pulled = execFileSync('docker', ['-H', sock, 'images', '-q', '--filter', `reference=${REPO}/*`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    if (pulled.length) succeeds('-H', sock, 'rmi', '-f', ...new Set(pulled));
   }
   succeeds('rmi', '-f', V1, V2, BAD, SLOW, LB_IMAGE);
   fs.rmSync(keys, { recursive: true, force: true });

@@ -78,11 +78,8 @@ async function post(): Promise<void> {
   if (remote) useDockerHost(remote.env);
   try {
     if (inFlight) await rollBackInFlight(inFlight);
-    const cfg = readConfig(readContext().workspace);
-    if (cfg.target === 'swarm') {
-      const { settleUnfinishedSwitch } = await import('./swarm-lb');
-      await settleUnfinishedSwitch(Date.now() + cfg.timeoutMs);
-    }
+    const { settleUnfinishedSwitch } = await import('./swarm-lb'); // a swarm switch's state: none on Rancher
+    await settleUnfinishedSwitch(() => Date.now() + readConfig(readContext().workspace).timeoutMs);
   } finally {
     try {
       if (registry) await logout(registry);

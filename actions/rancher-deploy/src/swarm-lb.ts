@@ -55,12 +55,12 @@ export async function switchLoadBalancer(lb: string, to: string, opts: { deadlin
 }
 
 /** Post: a switch that did not finish (cancelled, or the runner lost) ends with every task on the stack it came from. */
-export async function settleUnfinishedSwitch(deadline: number): Promise<void> {
+export async function settleUnfinishedSwitch(deadline: () => number): Promise<void> {
   const s = loadState<Switching | null>(LB_SWITCH);
   if (!s) return;
   const target = s.from ?? s.to;
   core.warning(`The switch of ${s.lb} to ${s.to} did not finish: switching every task to ${target}`);
-  const missed = await switchTasks(s.lb, target, { deadline });
+  const missed = await switchTasks(s.lb, target, { deadline: deadline() });
   if (missed) throw new StepFailure(`The load balancer ${s.lb} could not be put back on ${target}: ${missed}`, 1);
   if (!s.from) await updateServiceLabels(s.lb, { [ACTIVE_LABEL]: target });
   core.info(`Every task of ${s.lb} sends traffic to ${target}`);

@@ -6,10 +6,10 @@
 import * as core from '@actions/core';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { events } from '../../shared/docker';
 import {
   failureReport,
   inspectService,
+  serviceTasks,
   rollbackService,
   scaleService,
   stackDeploy,
@@ -158,21 +158,25 @@ export class SwarmTarget implements DeployTarget {
     const name = `${stack}_${service}`;
     const start = Date.now();
     let replicas: number | undefined; // as the stack file says, once it is applied
-    // Watched from before the stack is applied, so no start is missed. Each replica slot whose
-    // container of the new image starts, then passes its health check, is a step of progress: a
-    // slot counts once, however often swarm restarts its task.
+    // Each replica slot whose task of the new spec starts, then runs (swarm holds a task whose
+    // image has a health check in Starting until it is healthy), is a step of progress, as the
+    // manager lists the tasks of every node: a slot counts once, however often swarm restarts it.
     const started = new Set<string>();
     const healthy = new Set<string>();
-    const watcher = events(['type=container', `label=com.docker.swarm.service.name=${name}`, 'event=health_status', 'event=start'], (e) => {
-      const attrs = ((e.Actor as { Attributes?: Record<string, string> } | undefined)?.Attributes ?? {}) as Record<string, string>;
-      if (!String(attrs.image ?? '').startsWith(image)) return; // the old image's containers (a rollback) are no progress
-      const slot = String(attrs['com.docker.swarm.task.name'] ?? '').split('.')[1] ?? '';
-      const status = String(e.status ?? e.Action ?? '');
-      if (status === 'start') started.add(slot);
-      else if (status === 'health_status: healthy') healthy.add(slot);
-      else return;
-      onProgress({ service, atMs: Date.now() - start, message: `${started.size} of ${replicas ?? '?'} new containers started, ${healthy.size} healthy` });
-    }, this.signal);
+    let pinned: string | undefined;
+    const look = async () => {
+      if (!pinned) return;
+      const before = started.size + healthy.size;
+      for (const t of await serviceTasks(name)) {
+        if (t.Image !== pinned) continue; // the old spec's tasks (a rollback) are no progress
+        const slot = t.Name.slice(t.Name.lastIndexOf('.') + 1);
+        if (/^(Starting|Running)/.test(t.CurrentState)) started.add(slot);
+        if (/^Running/.test(t.CurrentState)) healthy.add(slot);
+      }
+      if (started.size + healthy.size !== before) onProgress({ service, atMs: Date.now() - start, message: `${started.size} of ${replicas ?? '?'} new containers started, ${healthy.size} healthy` });
+    };
+    let looking: Promise<void> | undefined; // one look at a time: over SSH a listing can take a while
+    const watcher = setInterval(() => void (looking ??= look().catch(() => undefined).finally(() => (looking = undefined))), 1_000);
     try {
       const current = (await this.applyOnce(stack, spec)).get(service);
       const now = await inspectService(name);
@@ -183,15 +187,16 @@ export class SwarmTarget implements DeployTarget {
         return { ok: true, waitedMs: Date.now() - start };
       }
       // Done once every replica has run the new image for the monitor period, as `docker service update` waits.
-      const pinned = now?.Spec.TaskTemplate.ContainerSpec.Image;
+      pinned = now?.Spec.TaskTemplate.ContainerSpec.Image;
       const outcome = await waitForUpdate(name, current?.UpdateStatus?.StartedAt, { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.signal, stableMs: MONITOR_SECONDS * 1000 });
       const waitedMs = Date.now() - start;
+      await look().catch(() => undefined);
       if (outcome.state === 'completed' || outcome.state === 'converged') return { ok: true, waitedMs };
       const why = (await failureReport(name, pinned)).map((l) => `\n${l}`).join('');
       if (outcome.state === 'timeout') return { ok: false, waitedMs, reason: `not healthy within the timeout of ${Math.round((deadline - start) / 1000)} s (${healthy.size} of ${replicas ?? '?'} new containers healthy)${why}` };
       return { ok: false, waitedMs, reason: `swarm reports the update ${outcome.state}${outcome.message ? `: ${outcome.message}` : ''} (${healthy.size} of ${replicas ?? '?'} new containers healthy)${why}` };
     } finally {
-      watcher.stop();
+      clearInterval(watcher);
     }
   }
 
