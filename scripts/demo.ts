@@ -1,6 +1,7 @@
 // The pipeline demo, the suite's main job: the template workflows run by the local workflow runner
-// on examples/auth-service in a local bare repository, against the test bed (registry, swarm,
-// HAProxy, moto's Route53). A push to develop (develop.yml), release 1.1.0 cut with git-flow.yml,
+// on examples/auth-service in a local bare repository, against the test bed (registry, the
+// three-node swarm reached over SSH from off the cluster as a hosted runner does, HAProxy on a
+// worker, moto's Route53). A push to develop (develop.yml), release 1.1.0 cut with git-flow.yml,
 // its tag through release.yml (blue-green in production, DNS cut-over), and deploy.yml rolling
 // integration back to the develop build. Prints each job as it ends and the report's path.
 // Run with `npm run demo` (which sets up the test bed first).
@@ -8,13 +9,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PipelineBed } from './pipeline.ts';
+import { AUTH_SERVICE } from './pipeline-examples.ts';
 import { jobLine, type RunOptions, type WorkflowRun } from './workflow-runner/index.ts';
 
 const started = Date.now();
 const stages: { name: string; ms: number; run?: WorkflowRun }[] = [];
 const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-demo-'));
 const report = path.join(reportDir, 'report.md');
-const bed = new PipelineBed();
+const bed = new PipelineBed({ ...AUTH_SERVICE, overSsh: true });
 const say = (line: string) => console.log(line);
 
 async function stage<T>(name: string, fn: () => Promise<T>): Promise<T> {

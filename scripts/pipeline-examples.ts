@@ -17,7 +17,7 @@ export interface Example {
   variables: (id: string) => Record<string, string>;
   /** A stack of state deployed once per environment, outside the blue and green stacks (its compose file). */
   state?: string;
-  /** Deploys reach the swarm as a hosted runner does, over SSH (SWARM_HOST and its key), not through the runner's own engine. */
+  /** Deploys reach the test bed's three-node swarm as a hosted runner does, over SSH (SWARM_HOST and its key), not the runner's own engine. */
   overSsh?: boolean;
 }
 

@@ -1,9 +1,10 @@
 /**
  * The whole pipeline on this machine, for the demo and its end-to-end tests: an example service
  * (scripts/pipeline-examples.ts) in a local bare repository (master and develop, as git-flow
- * keeps them), the test bed's password-protected registry and single-node swarm with an HAProxy
- * load balancer per environment (examples/haproxy-lb) and the service's state stack if it has
- * one, moto's Route53 server with a weighted record per production stack, and the template
+ * keeps them), the test bed's password-protected registry and a swarm (the test bed's
+ * three-node one, reached over SSH as a hosted runner does, for an example deployed `overSsh`;
+ * else the runner's own engine) with an HAProxy load balancer per environment on a worker
+ * (examples/haproxy-lb) and the service's state stack if it has one, moto's Route53 server with a weighted record per production stack, and the template
  * workflows run by the local workflow runner with the repository variables, secrets and
  * environments a real repository would have.
  */
@@ -46,9 +47,15 @@ export class PipelineBed {
   readonly endpoints: Endpoints;
 
   readonly example: Example;
+  /** The three-node swarm the deploys reach over SSH: its manager's engine (for the bed's own set-up and looks), every node's, and the worker the load balancers run on. */
+  readonly cluster?: { manager: string; nodes: string[]; lbHost: string };
 
   constructor(example: Example = AUTH_SERVICE) {
     this.example = example;
+    if (example.overSsh) {
+      const nodes = this.testbed.SWARM_NODES_SOCKETS!.split(',');
+      this.cluster = { manager: nodes[0]!, nodes, lbHost: this.testbed.SWARM_NODES_IPS!.split(',')[1]! };
+    }
     const pid = process.pid;
     this.id = `${pid}-${example.short}`;
     this.remote = path.join(this.dir, `${example.name}.git`);
@@ -62,7 +69,8 @@ export class PipelineBed {
     const offset = (pid % 2000) + (example === AUTH_SERVICE ? 0 : 2000);
     this.ports = { integration: 35000 + offset, production: 40000 + offset };
     this.record = `${example.short}-${pid}.example.com`;
-    this.endpoints = { integration: `http://127.0.0.1:${this.ports.integration}`, production: `http://127.0.0.1:${this.ports.production}` };
+    const lbHost = this.cluster?.lbHost ?? '127.0.0.1';
+    this.endpoints = { integration: `http://${lbHost}:${this.ports.integration}`, production: `http://${lbHost}:${this.ports.production}` };
   }
 
   private readonly dockerConfig = path.join(this.dir, 'docker');
@@ -83,7 +91,7 @@ export class PipelineBed {
     this.docker(['login', this.testbed.REGISTRY!, '-u', this.testbed.REGISTRY_USER!, '--password-stdin'], this.testbed.REGISTRY_PASSWORD!);
     buildLoadBalancerImage(this.lbImage);
     this.docker(['push', '-q', this.lbImage]);
-    this.docker(['network', 'create', '--driver', 'overlay', '--attachable', this.network]);
+    this.onSwarm(['network', 'create', '--driver', 'overlay', '--attachable', this.network]);
     const s = this.stacks;
     const backend = (stack: string) => `${stack}=tasks.${stack}_${this.example.service}:${this.example.port}`;
     this.deployLb(this.lbStacks.integration, this.ports.integration, backend(s.integration));
@@ -92,6 +100,7 @@ export class PipelineBed {
       for (const env of ['integration', 'production'] as const) this.deployState(env);
       log(`state outside the colour stacks: ${this.stateStacks.integration}, ${this.stateStacks.production}`);
     }
+    if (this.cluster) log(`swarm: three nodes, the deploys reaching the manager over SSH (deploy@${this.testbed.SWARM_NODES_MANAGER}), the load balancers on the worker ${this.cluster.lbHost}`);
     log(`load balancers: integration ${this.endpoints.integration}, production ${this.endpoints.production}`);
     await this.startMoto();
     log(`Route53 (moto) ${this.route53}: ${this.record} weighted ${s.production}-blue 0, ${s.production}-green 100`);
@@ -136,18 +145,24 @@ export class PipelineBed {
     return execFileSync('docker', ['--config', this.dockerConfig, ...args], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
   }
 
+  /** The docker CLI on the swarm the deploys go to (the bed's own set-up and looks, never the deploys' way in). */
+  private onSwarm(args: string[]): string {
+    return this.docker(this.cluster ? ['-H', this.cluster.manager, ...args] : args);
+  }
+
   /** The example's state stack, on a network of its own per environment. */
   private deployState(env: keyof Endpoints): void {
     const network = `${this.network}-${env}-data`;
-    this.docker(['network', 'create', '--driver', 'overlay', '--attachable', network]);
+    this.onSwarm(['network', 'create', '--driver', 'overlay', '--attachable', network]);
     execFileSync('docker', ['--config', this.dockerConfig, 'stack', 'deploy', '-c', path.join(ROOT, 'examples', this.example.name, this.example.state!), this.stateStacks[env]], {
-      env: { ...process.env, DATA_NETWORK: network },
+      env: { ...process.env, DATA_NETWORK: network, ...(this.cluster ? { DOCKER_HOST: this.cluster.manager } : {}) },
       stdio: 'ignore',
     });
   }
 
   private deployLb(stack: string, published: number, backends: string): void {
-    deployLoadBalancer(stack, { dockerConfig: this.dockerConfig, image: this.lbImage, network: this.network, published, backends });
+    const onWorker = this.cluster && { host: this.cluster.manager, spread: { replicas: 1, constraint: 'node.labels.drover.node == n2' } };
+    deployLoadBalancer(stack, { dockerConfig: this.dockerConfig, image: this.lbImage, network: this.network, published, backends, ...onWorker });
   }
 
   private async startMoto(): Promise<void> {
@@ -179,7 +194,7 @@ export class PipelineBed {
         IMAGE: this.image,
         REGISTRY_USER: this.testbed.REGISTRY_USER!,
         ...this.example.variables(this.id),
-        ...(this.ssh ? { SWARM_HOST: `ssh://deploy@127.0.0.1:${this.testbed.SSH_PORT}`, SWARM_KNOWN_HOSTS: `[127.0.0.1]:${this.testbed.SSH_PORT} ssh-ed25519 ${this.testbed.SSH_HOST_KEY_ED25519}` } : {}),
+        ...(this.ssh ? { SWARM_HOST: `ssh://deploy@${this.testbed.SWARM_NODES_MANAGER}`, SWARM_KNOWN_HOSTS: `${this.testbed.SWARM_NODES_MANAGER} ssh-ed25519 ${this.testbed.SWARM_NODES_HOST_KEY_ED25519}` } : {}),
         CA_BUNDLE: '/etc/ssl/certs/ca-certificates.crt',
         DEPLOY_TARGET: 'swarm',
         COMPOSE_FILE: 'swarm/docker-compose.yml',
@@ -238,7 +253,7 @@ export class PipelineBed {
 
   /** The image the integration stack's service runs. */
   serviceImage(stack: string): string {
-    return execFileSync('docker', ['service', 'inspect', `${stack}_${this.example.service}`, '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}'], { encoding: 'utf8' }).trim();
+    return this.onSwarm(['service', 'inspect', `${stack}_${this.example.service}`, '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}']);
   }
 
   cleanup(): void {
@@ -252,13 +267,17 @@ export class PipelineBed {
         return ''; // already gone
       }
     };
+    const manager = this.cluster ? ['-H', this.cluster.manager] : [];
     const stacks = [this.stacks.integration, `${this.stacks.production}-blue`, `${this.stacks.production}-green`, this.lbStacks.integration, this.lbStacks.production, this.stateStacks.integration, this.stateStacks.production];
-    for (const s of stacks) attempt('stack', 'rm', s);
-    const left = () => stacks.some((s) => attempt('ps', '-aq', '--filter', `label=com.docker.stack.namespace=${s}`));
-    for (let i = 0; i < 90 && left(); i++) execFileSync('sleep', ['1']);
-    const volumes = attempt('volume', 'ls', '-q').split('\n').filter((v) => stacks.some((s) => v.startsWith(`${s}_`)));
-    if (volumes.length) attempt('volume', 'rm', '-f', ...volumes);
-    attempt('network', 'rm', this.network, `${this.network}-integration-data`, `${this.network}-production-data`);
+    attempt(...manager, 'stack', 'rm', '--detach=false', ...stacks); // waits until their tasks and networks are gone
+    attempt(...manager, 'network', 'rm', this.network, `${this.network}-integration-data`, `${this.network}-production-data`);
+    // on every node: the stacks' named volumes (they outlive the stacks) and the images it pulled
+    for (const node of this.cluster?.nodes.map((n) => ['-H', n]) ?? [[]]) {
+      const volumes = attempt(...node, 'volume', 'ls', '-q').split('\n').filter((v) => stacks.some((s) => v.startsWith(`${s}_`)));
+      if (volumes.length) attempt(...node, 'volume', 'rm', '-f', ...volumes);
+      const pulled = attempt(...node, 'images', '-q', '--filter', `reference=${this.testbed.REGISTRY}/drover-pipeline-${this.id}/*`).split('\n').filter(Boolean);
+      if (this.cluster && pulled.length) attempt(...node, 'rmi', '-f', ...new Set(pulled));
+    }
     const images = attempt('images', '--format', '{{.Repository}}:{{.Tag}}', this.image).split('\n').filter(Boolean);
     attempt('rmi', '-f', this.lbImage, this.example.variables(this.id).BUILDER_IMAGE!, ...images);
     fs.rmSync(this.dir, { recursive: true, force: true });

@@ -166,18 +166,20 @@ export async function untilReplicasRun(
   return done ?? 'timeout';
 }
 
-/** The tasks of `name` (of `image`, when given) that failed or were rejected, as `docker service ps` lists them, each with swarm's error. */
-export async function failedTasks(name: string, image?: string): Promise<ServiceTask[]> {
-  return failedOf(await serviceTasks(name), image);
+/**
+ * The tasks of `name` (of `image`, when given) that failed or were rejected, as `docker service
+ * ps` lists them, each with swarm's error; with `exited`, those that exited 0 too (a process that
+ * exits 0 on the stop signal swarm sends an unhealthy container ends so, and swarm keeps no error
+ * for it). Only the failed count towards giving up: a task that exits 0 while a dependency starts
+ * is restarted by swarm until it stays.
+ */
+export async function failedTasks(name: string, image?: string, exited = false): Promise<ServiceTask[]> {
+  return failedOf(await serviceTasks(name), image, exited);
 }
 
-/**
- * Failed or rejected, or complete: a replicated service's task that exits 0 has stopped all the
- * same (a process that exits 0 on the stop signal swarm sends an unhealthy container ends so,
- * and swarm then keeps no error for it).
- */
-function failedOf(tasks: readonly ServiceTask[], image?: string): ServiceTask[] {
-  return tasks.filter((t) => (!image || t.Image === image) && /^(Failed|Rejected|Complete)/.test(t.CurrentState));
+function failedOf(tasks: readonly ServiceTask[], image?: string, exited = false): ServiceTask[] {
+  const ended = exited ? /^(Failed|Rejected|Complete)/ : /^(Failed|Rejected)/;
+  return tasks.filter((t) => (!image || t.Image === image) && ended.test(t.CurrentState));
 }
 
 /**
@@ -204,7 +206,7 @@ export async function taskLogTail(taskId: string, lines = 10): Promise<string[]>
  * three), and the last lines the newest one wrote.
  */
 export async function failureReport(name: string, image?: string, lines = 10): Promise<string[]> {
-  const failed = await failedTasks(name, image);
+  const failed = await failedTasks(name, image, true);
   if (!failed.length) return [];
   const out = [`${failed.length} task${failed.length === 1 ? '' : 's'} failed; swarm says: ${failed.slice(0, 3).map((t) => `${escapeLog(t.Name)}: ${escapeLog(t.Error || t.CurrentState)}`).join('; ')}`];
   const tail = await taskLogTail(failed[0]!.ID, lines);

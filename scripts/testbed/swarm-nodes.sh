@@ -48,6 +48,9 @@ down() {
   rm -f "$NODES_DIR.registry-forward.pid"
   ip link del "$BRIDGE" 2>/dev/null || true
   while iptables -D FORWARD -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT 2>/dev/null; do :; done
+  while iptables -D FORWARD -i "$BRIDGE" ! -o "$BRIDGE" -j ACCEPT 2>/dev/null; do :; done
+  while iptables -D FORWARD -o "$BRIDGE" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT 2>/dev/null; do :; done
+  while iptables -t nat -D POSTROUTING -s "$NET.0/24" ! -o "$BRIDGE" -j MASQUERADE 2>/dev/null; do :; done
   log "removed"
 }
 
@@ -61,6 +64,12 @@ up() {
     ip link set "$BRIDGE" up
   fi
   iptables -C FORWARD -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT 2>/dev/null || iptables -I FORWARD -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT
+  # The nodes reach the host's resolvers, as a real node does: Docker's embedded DNS forwards what
+  # it cannot answer (MariaDB's reverse lookup of a client, say), and an unreachable resolver
+  # makes each such lookup wait seconds
+  iptables -t nat -C POSTROUTING -s "$NET.0/24" ! -o "$BRIDGE" -j MASQUERADE 2>/dev/null || iptables -t nat -A POSTROUTING -s "$NET.0/24" ! -o "$BRIDGE" -j MASQUERADE
+  iptables -C FORWARD -i "$BRIDGE" ! -o "$BRIDGE" -j ACCEPT 2>/dev/null || iptables -I FORWARD -i "$BRIDGE" ! -o "$BRIDGE" -j ACCEPT
+  iptables -C FORWARD -o "$BRIDGE" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT 2>/dev/null || iptables -I FORWARD -o "$BRIDGE" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
   # The registry, reachable from the nodes at the bridge address
   alive "$NODES_DIR.registry-forward.pid" ||
     spawn "$NODES_DIR.registry-forward.pid" "$NODES_DIR.registry-forward.log" socat "TCP-LISTEN:$REGISTRY_PORT,bind=$HOST_IP,fork,reuseaddr" "TCP:127.0.0.1:$REGISTRY_PORT"
@@ -149,8 +158,8 @@ SSHD
   cat <<ENV
 SWARM_NODES_MANAGER=$manager
 SWARM_NODES_HOST_KEY_ED25519=$(cut -d' ' -f2 "$NODES_DIR/host_ed25519.pub")
-SWARM_NODES_SOCKETS=$(for n in "${NODES[@]}"; do printf '%s ' "unix://$(sock_of "$n")"; done | sed 's/ $//')
-SWARM_NODES_IPS=$(for n in "${NODES[@]}"; do printf '%s ' "$(ip_of "$n")"; done | sed 's/ $//')
+SWARM_NODES_SOCKETS=$(for n in "${NODES[@]}"; do printf '%s,' "unix://$(sock_of "$n")"; done | sed 's/,$//')
+SWARM_NODES_IPS=$(for n in "${NODES[@]}"; do printf '%s,' "$(ip_of "$n")"; done | sed 's/,$//')
 ENV
   log "ready: 3 nodes ($(on n1 node ls --format '{{.ManagerStatus}}' | grep -c Leader) leader), ssh deploy@$manager"
 }

@@ -18,9 +18,9 @@ import { until } from '../support/until';
 
 const id = process.pid;
 const bed = testbedEnv();
-const SOCKETS = bed.SWARM_NODES_SOCKETS!.split(' ');
+const SOCKETS = bed.SWARM_NODES_SOCKETS!.split(',');
 const [MANAGER_SOCK] = SOCKETS as [string];
-const WORKER_IPS = bed.SWARM_NODES_IPS!.split(' ').slice(1);
+const WORKER_IPS = bed.SWARM_NODES_IPS!.split(',').slice(1);
 const REPO = `${bed.REGISTRY}/drover-nodes-${id}`;
 const LB_IMAGE = `${REPO}/haproxy-lb:1`;
 const V1 = `${REPO}/app:1`;
