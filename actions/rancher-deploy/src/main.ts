@@ -23,16 +23,24 @@ const LOGOUT = 'logout';
 /** The state key of a remote engine's connection: where its files are, and the docker CLI's environment (no secret in it). */
 const REMOTE = 'remote-engine';
 
-/** Swarm over SSH: every docker call goes to swarm-host from here on (post restores it from the state). */
+/** Swarm from off the cluster (SSH, or TCP with TLS): every docker call goes to swarm-host from here on (post restores it from the state). */
 async function reachSwarm(cfg: Config, signal: AbortSignal): Promise<void> {
-  if (!cfg.swarmSsh) return;
-  const { sshDockerHost } = await import('../../shared/ssh');
-  const dir = tempDir(readContext(), 'ssh');
+  if (!cfg.swarmSsh && !cfg.swarmTls) return;
+  const dir = tempDir(readContext(), cfg.swarmSsh ? 'ssh' : 'tls');
   saveState(REMOTE, { dir, env: {} });
-  const env = await sshDockerHost(dir, cfg.swarmSsh.host, cfg.swarmSsh.key, cfg.swarmSsh.knownHosts, { timeoutMs: cfg.requestTimeoutMs, signal });
+  const opts = { timeoutMs: cfg.requestTimeoutMs, signal };
+  let env: Record<string, string>;
+  if (cfg.swarmSsh) {
+    const { sshDockerHost } = await import('../../shared/ssh');
+    env = await sshDockerHost(dir, cfg.swarmSsh.host, cfg.swarmSsh.key, cfg.swarmSsh.knownHosts, opts);
+  } else {
+    const { tlsDockerHost } = await import('../../shared/docker-tls');
+    env = await tlsDockerHost(dir, cfg.swarmTls!.host, cfg.swarmTls!, opts);
+  }
   saveState(REMOTE, { dir, env });
   useDockerHost(env);
-  core.info(`Swarm manager ${cfg.swarmSsh.host.host}:${cfg.swarmSsh.host.port} over SSH as ${cfg.swarmSsh.host.user}`);
+  const ssh = cfg.swarmSsh?.host;
+  core.info(ssh ? `Swarm manager ${ssh.host}:${ssh.port} over SSH as ${ssh.user}` : `Swarm manager's engine ${cfg.swarmTls!.host.host}:${cfg.swarmTls!.host.port} over TLS`);
 }
 
 async function main(signal: AbortSignal): Promise<void> {
