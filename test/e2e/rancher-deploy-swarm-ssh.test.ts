@@ -88,6 +88,37 @@ describe('rancher-deploy on swarm from off the cluster, over SSH', () => {
     expect(fs.existsSync(remote.dir)).toBe(false);
   }, budget(180, 180, 30));
 
+  it("the key and the registry password reach no command line and no environment of the processes a deploy starts (ssh, docker, the manager's side)", async () => {
+    const seen = new Map<string, string>(); // a process (pid and command line): what its command line and environment held
+    // the processes of the runner's user (the action and what it starts) and of the manager's deploy user (what ssh starts there)
+    const users = new Set([String(job.uid), execFileSync('id', ['-u', 'deploy'], { encoding: 'utf8' }).trim()]);
+    const look = () => {
+      for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)))
+        try {
+          if (!users.has(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '')) continue;
+          const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+          if (cmdline.includes('rancher-deploy/dist/index.cjs') || seen.has(`${pid} ${cmdline}`)) continue; // the action itself holds its inputs, as GitHub gives them
+          seen.set(`${pid} ${cmdline}`, `${cmdline}\n${fs.readFileSync(`/proc/${pid}/environ`, 'utf8').replace(/\0/g, '\n')}`);
+        } catch {
+          // gone meanwhile
+        }
+    };
+    const sampler = setInterval(look, 20);
+    try {
+      const step = await deploy({ image: IMAGE });
+      expect(step.exitCode, `${step.stdout}\n${step.stderr}`).toBe(0);
+    } finally {
+      clearInterval(sampler);
+    }
+    const started = [...seen.keys()].filter((k) => / (docker|\/usr\/bin\/ssh|ssh) /.test(` ${k.split(' ').slice(1).join(' ')} `) || k.includes('dial-stdio'));
+    expect(started.length).toBeGreaterThan(0); // the sampler did see the deploy's children
+    const body = key.split('\n')[1]!;
+    for (const [what, text] of seen) {
+      expect(text.includes(body), what).toBe(false);
+      expect(text.includes(bed.REGISTRY_PASSWORD!), what).toBe(false);
+    }
+  }, budget(180));
+
   it('a host key that is not the one in swarm-known-hosts is refused before any docker command', async () => {
     const other = execFileSync('sh', ['-c', `ssh-keygen -q -t ed25519 -N '' -f ${keys}/other && cut -d' ' -f2 ${keys}/other.pub`], { encoding: 'utf8' }).trim();
     const step = await deploy({ 'swarm-known-hosts': `[127.0.0.1]:${bed.SSH_PORT} ssh-ed25519 ${other}\n`, stack: `${STACK}-x` });
