@@ -63,6 +63,9 @@ export async function sshDockerHost(dir: string, target: SshHost, key: string, k
       '  PasswordAuthentication no',
       `  ConnectTimeout ${Math.max(1, Math.round(opts.timeoutMs / 1000))}`,
       '  ServerAliveInterval 15',
+      // one connection for every docker call of the run, its socket in this private folder; it
+      // ends 30 s after its last use, or when post closes it
+      ...(multiplexed(dir) ? ['  ControlMaster auto', `  ControlPath "${path.join(dir, 'cm-%C')}"`, '  ControlPersist 30'] : []),
       '',
     ].join('\n'),
   );
@@ -79,4 +82,17 @@ export async function sshDockerHost(dir: string, target: SshHost, key: string, k
   if (res.code !== 0)
     throw new Error(`Cannot reach the swarm manager ${escapeLog(target.host)}:${target.port} over SSH as ${escapeLog(target.user)}: ${escapeLog(res.tail.filter((l) => l.trim()).slice(-3).join(' ') || `exit ${res.code}`)}`);
   return { DOCKER_HOST: `ssh://${target.user}@${target.host}:${target.port}`, PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+}
+
+/** Whether a control socket fits in `dir` (a unix socket's path has at most 107 bytes; %C is 40). */
+function multiplexed(dir: string): boolean {
+  return Buffer.byteLength(path.join(dir, `cm-${'0'.repeat(40)}`)) <= 100;
+}
+
+/** Post: ends the run's shared SSH connection, if one is open, before its folder goes. */
+export async function closeSsh(dir: string, dockerHost: string | undefined): Promise<void> {
+  const target = dockerHost ? parseSshHost(dockerHost) : undefined;
+  const config = path.join(dir, 'config');
+  if (!target || !fs.existsSync(config)) return;
+  await exec('/usr/bin/ssh', ['-F', config, '-O', 'exit', '-l', target.user, '-p', String(target.port), '--', target.host], { silent: true, timeoutMs: 10_000, what: 'ssh -O exit' });
 }

@@ -92,7 +92,11 @@ async function post(): Promise<void> {
     try {
       if (registry) await logout(registry);
     } finally {
-      if (remote) fs.rmSync(remote.dir, { recursive: true, force: true }); // the key with it
+      if (remote) {
+        const { closeSsh } = await import('../../shared/ssh');
+        await closeSsh(remote.dir, remote.env.DOCKER_HOST);
+        fs.rmSync(remote.dir, { recursive: true, force: true }); // the key with it
+      }
     }
   }
 }
