@@ -59,12 +59,12 @@ down() {
     done
     for _ in $(seq 1 40); do alive "$dir/docker.pid" || break; sleep 0.25; done
     # what the engine left mounted (its containers' and netns' mounts), innermost first
-    grep -o -E " ($dir|/run/drover-$n)/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    { grep -o -E " ($dir|/run/drover-$n)/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
     ip netns del "$(ns_of "$n")" 2>/dev/null || true
     rm -rf "/run/drover-$n" "$dir"
   done
   if alive "$NODES_DIR.registry-forward.pid"; then kill "$(cat "$NODES_DIR.registry-forward.pid")" || true; fi
-  rm -f "$NODES_DIR.registry-forward.pid"
+  rm -f "$NODES_DIR.registry-forward.pid" "$NODES_DIR.registry-forward.log"
   rm -rf "$NODES_DIR"
   ip link del "$BRIDGE" 2>/dev/null || true
   while iptables -D FORWARD -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT 2>/dev/null; do :; done
