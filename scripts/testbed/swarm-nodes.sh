@@ -60,7 +60,10 @@ down() {
     for _ in $(seq 1 40); do alive "$dir/docker.pid" || break; sleep 0.25; done
     # what the engine left mounted (its containers' and netns' mounts), innermost first
     { grep -o -E " ($dir|/run/drover-$n)/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    # whatever still runs in the node (an SSH session whose client went away, say) holds its namespace
+    ip netns pids "$(ns_of "$n")" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
     ip netns del "$(ns_of "$n")" 2>/dev/null || true
+    ip link del "v-$n" 2>/dev/null || true
     rm -rf "/run/drover-$n" "$dir"
   done
   if alive "$NODES_DIR.registry-forward.pid"; then kill "$(cat "$NODES_DIR.registry-forward.pid")" || true; fi
@@ -101,6 +104,7 @@ up() {
     mkdir -p "$dir"
     if ! ip netns list | grep -qx "$ns\( .*\)\?"; then
       ip netns add "$ns"
+      ip link del "v-$n" 2>/dev/null || true # the host end of an earlier node's link
       ip link add "v-$n" type veth peer name "v-$n-in"
       ip link set "v-$n-in" netns "$ns"
       ip link set "v-$n" master "$BRIDGE" up

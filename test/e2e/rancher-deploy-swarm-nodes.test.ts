@@ -132,13 +132,20 @@ function tasksOf(service: string): { node: string; role: string; image: string }
     });
 }
 
-/** What each running load balancer task's HAProxy answers, asked on the node it runs on. */
+/** What each running load balancer task's HAProxy answers, asked on the node it runs on (a task without its admin socket answers nothing). */
 function backends(lb: string): string[] {
+  const ask = (sock: string, c: string) => {
+    try {
+      return execFileSync('docker', ['-H', sock, 'exec', c, 'sh', '-c', 'echo "show map /var/lib/drover-lb/active.map" | socat stdio "unix-connect:/var/lib/drover-lb/run/$LB_TASK.sock"'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split(' ').pop()!;
+    } catch {
+      return [];
+    }
+  };
   return SOCKETS.flatMap((sock) =>
     execFileSync('docker', ['-H', sock, 'ps', '-q', '--filter', `label=com.docker.swarm.service.name=${lb}`], { encoding: 'utf8' })
       .split('\n')
       .filter(Boolean)
-      .map((c) => execFileSync('docker', ['-H', sock, 'exec', c, 'sh', '-c', 'echo "show map /var/lib/drover-lb/active.map" | socat stdio "unix-connect:/var/lib/drover-lb/run/$LB_TASK.sock"'], { encoding: 'utf8' }).trim().split(' ').pop()!),
+      .flatMap((c) => ask(sock, c)),
   );
 }
 
@@ -278,6 +285,24 @@ describe('rancher-deploy on a three-node swarm, from off the cluster over SSH: b
     expect(backends(lb)).toEqual([`${BG}-blue`, `${BG}-blue`]);
     expect(switchJob()).toBe('');
   }, budget(180, 180));
+
+  it('a switch that one task does not take is undone on the others, and the deploy says which task', async () => {
+    // the task on the third node loses its admin socket (its HAProxy serves on): a switch cannot reach it
+    const n3 = SOCKETS[2]!;
+    const container = execFileSync('docker', ['-H', n3, 'ps', '-q', '--filter', `label=com.docker.swarm.service.name=${lb}`], { encoding: 'utf8' }).trim();
+    const task = execFileSync('docker', ['-H', n3, 'inspect', container, '--format', '{{index .Config.Labels "com.docker.swarm.task.id"}}'], { encoding: 'utf8' }).trim();
+    execFileSync('docker', ['-H', n3, 'exec', container, 'sh', '-c', 'rm "/var/lib/drover-lb/run/$LB_TASK.sock"']);
+    const step = await deploy({ ...bg, image: V2 });
+    expect(step.exitCode, log(step)).toBe(1);
+    expect(step.errors[0]).toMatch(new RegExp(`^The load balancer ${lb} did not switch to ${BG}-green: 1 of 2 tasks not switched \\(${task}\\); the tasks that had switched \\([a-z0-9]{25}\\) send traffic to ${BG}-blue again$`));
+    expect(backends(lb)).toEqual([`${BG}-blue`]); // the task still reachable went back (the other one cannot be asked)
+    expect(cluster('service', 'inspect', lb, '--format', '{{index .Spec.Labels "io.drover.active"}}')).toBe(`${BG}-blue`);
+    // swarm replaces the task whose container goes, and the new one has its socket, on the colour the volume records
+    execFileSync('docker', ['-H', n3, 'rm', '-f', container], { stdio: 'ignore' });
+    await until('both load balancer tasks to run again', () => (tasksOf(lb).length === 2 ? true : undefined), 120_000, 1_000);
+    await until('both to answer', () => (backends(lb).length === 2 ? true : undefined), 60_000, 1_000);
+    expect(backends(lb)).toEqual([`${BG}-blue`, `${BG}-blue`]);
+  }, budget(180, 120, 60));
 
   it("no run's logs, outputs, state or summary hold the SSH key, the TLS key or the registry password", () => {
     expect(steps.length).toBeGreaterThan(6);

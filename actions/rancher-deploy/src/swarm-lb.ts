@@ -44,10 +44,14 @@ export async function activeStack(lb: string): Promise<string | undefined> {
 export async function switchLoadBalancer(lb: string, to: string, opts: { deadline: number; signal?: AbortSignal }): Promise<void> {
   const from = await activeStack(lb);
   saveState(LB_SWITCH, { lb, from, to } satisfies Switching);
-  const missed = await switchTasks(lb, to, opts);
+  const { missed, switched } = await switchTasks(lb, to, opts);
   if (missed) {
-    const back = from ? await switchTasks(lb, from, { deadline: Math.max(opts.deadline, Date.now() + 60_000) }) : undefined;
-    const undone = !from ? 'no stack was active before' : back ? `undoing it failed too: ${back}` : `every task sends traffic to ${from} again`;
+    let undone = `no stack was active before; the tasks that switched (${switched.join(', ') || 'none'}) stay on ${to}`;
+    if (from && !switched.length) undone = `no task had switched: every one still sends traffic to ${from}`;
+    else if (from) {
+      const back = await switchTasks(lb, from, { deadline: Math.max(opts.deadline, Date.now() + 60_000) }, switched);
+      undone = back.missed ? `putting back the tasks that had switched failed too: ${back.missed}` : `the tasks that had switched (${switched.join(', ')}) send traffic to ${from} again`;
+    }
     throw new StepFailure(`The load balancer ${lb} did not switch to ${to}: ${missed}; ${undone}`, 1);
   }
   await updateServiceLabels(lb, { [ACTIVE_LABEL]: to }, { signal: opts.signal });
@@ -60,32 +64,36 @@ export async function settleUnfinishedSwitch(deadline: () => number): Promise<vo
   if (!s) return;
   const target = s.from ?? s.to;
   core.warning(`The switch of ${s.lb} to ${s.to} did not finish: switching every task to ${target}`);
-  const missed = await switchTasks(s.lb, target, { deadline: deadline() });
+  const { missed } = await switchTasks(s.lb, target, { deadline: deadline() });
   if (missed) throw new StepFailure(`The load balancer ${s.lb} could not be put back on ${target}: ${missed}`, 1);
   if (!s.from) await updateServiceLabels(s.lb, { [ACTIVE_LABEL]: target });
   core.info(`Every task of ${s.lb} sends traffic to ${target}`);
   saveState(LB_SWITCH, null);
 }
 
-/** Runs the switch job; what went wrong (tasks not switched and why), or undefined when every running task answered for `to`. */
-async function switchTasks(lb: string, to: string, opts: { deadline: number; signal?: AbortSignal }): Promise<string | undefined> {
+/**
+ * Runs the switch job for the running tasks (those of `only`, when given): the tasks that
+ * answered for `to`, and what went wrong (tasks not switched and why), if anything did.
+ */
+async function switchTasks(lb: string, to: string, opts: { deadline: number; signal?: AbortSignal }, only?: readonly string[]): Promise<{ switched: string[]; missed?: string }> {
   const svc = await inspectService(lb);
   const container = svc?.Spec.TaskTemplate.ContainerSpec;
   const volume = container?.Mounts?.find((m) => m.Target === STATE_DIR && m.Type === 'volume')?.Source;
   if (!svc || !volume) throw new StepFailure(`The load balancer ${lb} keeps no named volume at ${STATE_DIR}, where its tasks' admin sockets are (see examples/haproxy-lb)`, 1);
   if (!container!.Env?.some((e) => e.startsWith('LB_TASK={{.Task.ID}}'))) throw new StepFailure(`The load balancer ${lb} does not set LB_TASK: "{{.Task.ID}}" in its environment, by which a switch finds each task (see examples/haproxy-lb)`, 1);
-  const running = (await serviceTasks(lb)).filter((t) => t.DesiredState === 'Running' && t.CurrentState.startsWith('Running')).map((t) => t.ID);
-  if (!running.length) return 'it has no running task';
+  const running = (await serviceTasks(lb)).filter((t) => t.DesiredState === 'Running' && t.CurrentState.startsWith('Running') && (!only || only.includes(t.ID))).map((t) => t.ID);
+  if (!running.length) return { switched: [], missed: 'it has no running task' };
   const job = await runGlobalJob(
     { prefix: `drover-lb-switch`, image: container!.Image, entrypoint: SWITCH_COMMAND, args: [to, ...running], volumes: [{ source: volume, target: STATE_DIR }] },
     opts,
   );
-  const switched = new Set(job.lines.map((l) => /^active (\S+) ([a-z0-9]+)$/.exec(l)).filter((m) => m?.[1] === to).map((m) => m![2]));
-  const missing = running.filter((id) => !switched.has(id));
-  if (!missing.length) return undefined;
+  const answered = new Set(job.lines.map((l) => /^active (\S+) ([a-z0-9]+)$/.exec(l)).filter((m) => m?.[1] === to).map((m) => m![2]));
+  const switched = running.filter((id) => answered.has(id));
+  const missing = running.filter((id) => !answered.has(id));
+  if (!missing.length) return { switched };
   const said = job.lines.filter((l) => l.startsWith(`${SWITCH_COMMAND}:`)).slice(0, 5).map(escapeLog);
   const failed = job.tasks.filter((t) => t.state !== 'complete').map((t) => `node ${escapeLog(t.node)} ${t.state}${t.error ? `: ${t.error}` : ''}`);
-  return [`${missing.length} of ${running.length} tasks not switched (${missing.join(', ')})`, ...said, ...failed].join('; ');
+  return { switched, missed: [`${missing.length} of ${running.length} tasks not switched (${missing.join(', ')})`, ...said, ...failed].join('; ') };
 }
 
 /**
