@@ -47,11 +47,14 @@ export async function switchLoadBalancer(lb: string, to: string, opts: { deadlin
   const { missed, switched } = await switchTasks(lb, to, opts);
   if (missed) {
     let undone = `no stack was active before; the tasks that switched (${switched.join(', ') || 'none'}) stay on ${to}`;
+    let settled = true; // else post tries again, from the state
     if (from && !switched.length) undone = `no task had switched: every one still sends traffic to ${from}`;
     else if (from) {
       const back = await switchTasks(lb, from, { deadline: Math.max(opts.deadline, Date.now() + 60_000) }, switched);
+      settled = !back.missed;
       undone = back.missed ? `putting back the tasks that had switched failed too: ${back.missed}` : `the tasks that had switched (${switched.join(', ')}) send traffic to ${from} again`;
     }
+    if (settled) saveState(LB_SWITCH, null);
     throw new StepFailure(`The load balancer ${lb} did not switch to ${to}: ${missed}; ${undone}`, 1);
   }
   await updateServiceLabels(lb, { [ACTIVE_LABEL]: to }, { signal: opts.signal });
@@ -80,6 +83,7 @@ async function switchTasks(lb: string, to: string, opts: { deadline: number; sig
   const container = svc?.Spec.TaskTemplate.ContainerSpec;
   const volume = container?.Mounts?.find((m) => m.Target === STATE_DIR && m.Type === 'volume')?.Source;
   if (!svc || !volume) throw new StepFailure(`The load balancer ${lb} keeps no named volume at ${STATE_DIR}, where its tasks' admin sockets are (see examples/haproxy-lb)`, 1);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(volume)) throw new StepFailure(`The load balancer ${lb}'s state volume has a name no volume has: ${escapeLog(volume)}`, 1); // it goes into a --mount value
   if (!container!.Env?.some((e) => e.startsWith('LB_TASK={{.Task.ID}}'))) throw new StepFailure(`The load balancer ${lb} does not set LB_TASK: "{{.Task.ID}}" in its environment, by which a switch finds each task (see examples/haproxy-lb)`, 1);
   const running = (await serviceTasks(lb)).filter((t) => t.DesiredState === 'Running' && t.CurrentState.startsWith('Running') && (!only || only.includes(t.ID))).map((t) => t.ID);
   if (!running.length) return { switched: [], missed: 'it has no running task' };
