@@ -54,8 +54,9 @@ export function globalJobArgv(name: string, spec: JobSpec): string[] {
 export async function runGlobalJob(spec: JobSpec, opts: { deadline: number; signal?: AbortSignal }): Promise<JobResult> {
   const name = `${spec.prefix}-${randomBytes(4).toString('hex')}`;
   const nodes = (await dockerLines(['node', 'ls', '--format', '{{.Status}} {{.Availability}}'])).filter((l) => l === 'Ready Active').length;
-  await dockerOk(globalJobArgv(name, spec), { what: `Starting the job ${name}`, silent: true, signal: opts.signal });
   try {
+    // inside the try: a create cancelled after the manager took it leaves a job that finally removes
+    await dockerOk(globalJobArgv(name, spec), { what: `Starting the job ${name}`, silent: true, signal: opts.signal });
     let tasks: JobTask[] = [];
     for (;;) {
       opts.signal?.throwIfAborted();
@@ -67,7 +68,12 @@ export async function runGlobalJob(spec: JobSpec, opts: { deadline: number; sign
     const logs = await docker(['service', 'logs', '--raw', name], { silent: true, tailLines: 10_000 });
     return { tasks, lines: logs.tail.filter(Boolean) };
   } finally {
-    await docker(['service', 'rm', name], { silent: true });
+    // a create the manager is still committing when the remove arrives outlives it: look again
+    for (let i = 0; i < 20; i++) {
+      await docker(['service', 'rm', name], { silent: true });
+      if (!(await dockerLines(['service', 'ls', '--quiet', '--filter', `name=${name}`])).length) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 }
 
@@ -84,6 +90,13 @@ function endedPerNode(tasks: readonly JobTask[]): JobTask[] {
     if (rank(t) > rank(seen)) byNode.set(t.node, t);
   }
   return [...byNode.values()];
+}
+
+/** Removes the jobs whose names start with `prefix` (a run's own prefix: what a cancelled run may have left). */
+export async function removeJobs(prefix: string): Promise<number> {
+  const names = (await dockerLines(['service', 'ls', '--format', '{{.Name}}', '--filter', `name=${prefix}`])).filter((n) => n.startsWith(prefix));
+  if (names.length) await docker(['service', 'rm', ...names], { silent: true });
+  return names.length;
 }
 
 async function jobTasks(name: string): Promise<JobTask[]> {

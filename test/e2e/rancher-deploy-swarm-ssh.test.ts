@@ -90,15 +90,19 @@ describe('rancher-deploy on swarm from off the cluster, over SSH', () => {
 
   it("the key and the registry password reach no command line and no environment of the processes a deploy starts (ssh, docker, the manager's side)", async () => {
     const seen = new Map<string, string>(); // a process (pid and command line): what its command line and environment held
-    // the processes of the runner's user (the action and what it starts) and of the manager's deploy user (what ssh starts there)
-    const users = new Set([String(job.uid), execFileSync('id', ['-u', 'deploy'], { encoding: 'utf8' }).trim()]);
+    // What this deploy starts: the runner user's processes in this job (RUNNER_TEMP is the job's
+    // own; other files' jobs run beside it), and the manager's deploy user's (what ssh starts there).
+    const deployUser = execFileSync('id', ['-u', 'deploy'], { encoding: 'utf8' }).trim();
     const look = () => {
       for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)))
         try {
-          if (!users.has(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '')) continue;
+          const uid = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+          if (uid !== String(job.uid) && uid !== deployUser) continue;
           const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
           if (cmdline.includes('rancher-deploy/dist/index.cjs') || seen.has(`${pid} ${cmdline}`)) continue; // the action itself holds its inputs, as GitHub gives them
-          seen.set(`${pid} ${cmdline}`, `${cmdline}\n${fs.readFileSync(`/proc/${pid}/environ`, 'utf8').replace(/\0/g, '\n')}`);
+          const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+          if (uid === String(job.uid) && !environ.includes(`RUNNER_TEMP=${job.temp}`)) continue;
+          seen.set(`${pid} ${cmdline}`, `${cmdline}\n${environ.join('\n')}`);
         } catch {
           // gone meanwhile
         }

@@ -12,11 +12,12 @@
  * switch that fails part-way is undone; one cancelled part-way is undone by post, from the state.
  */
 import * as core from '@actions/core';
+import { randomBytes } from 'node:crypto';
 import { loadState, saveState, StepFailure } from '../../shared/action';
 import { docker, dockerLines } from '../../shared/docker';
 import { escapeLog } from '../../shared/exec';
 import { createSecret, inspectService, serviceTasks, updateService, updateServiceLabels, waitForUpdate } from '../../shared/swarm';
-import { runGlobalJob } from '../../shared/swarm-job';
+import { removeJobs, runGlobalJob } from '../../shared/swarm-job';
 import type { Certificate } from './config';
 
 /** The load balancer service's label naming the stack it sends traffic to. */
@@ -27,11 +28,15 @@ const STATE_DIR = '/var/lib/drover-lb';
 const SWITCH_COMMAND = 'drover-lb-switch';
 /** The state key of a switch under way: post puts every task back on `from` if it did not finish. */
 const LB_SWITCH = 'lb-switch';
+/** The switch jobs' names start so (then a run's own part, then the job's). */
+const JOB_PREFIX = 'drover-lb-switch';
 
 interface Switching {
   lb: string;
   from?: string;
   to: string;
+  /** This run's switch jobs are named so: post removes any a cancel left. */
+  jobs: string;
 }
 
 export async function activeStack(lb: string): Promise<string | undefined> {
@@ -43,14 +48,15 @@ export async function activeStack(lb: string): Promise<string | undefined> {
 /** Every running task of the balancer sends traffic to `to`, then the label says so. */
 export async function switchLoadBalancer(lb: string, to: string, opts: { deadline: number; signal?: AbortSignal }): Promise<void> {
   const from = await activeStack(lb);
-  saveState(LB_SWITCH, { lb, from, to } satisfies Switching);
-  const { missed, switched } = await switchTasks(lb, to, opts);
+  const jobs = `${JOB_PREFIX}-${randomBytes(3).toString('hex')}`;
+  saveState(LB_SWITCH, { lb, from, to, jobs } satisfies Switching);
+  const { missed, switched } = await switchTasks(lb, to, jobs, opts);
   if (missed) {
     let undone = `no stack was active before; the tasks that switched (${switched.join(', ') || 'none'}) stay on ${to}`;
     let settled = true; // else post tries again, from the state
     if (from && !switched.length) undone = `no task had switched: every one still sends traffic to ${from}`;
     else if (from) {
-      const back = await switchTasks(lb, from, { deadline: Math.max(opts.deadline, Date.now() + 60_000) }, switched);
+      const back = await switchTasks(lb, from, jobs, { deadline: Math.max(opts.deadline, Date.now() + 60_000) }, switched);
       settled = !back.missed;
       undone = back.missed ? `putting back the tasks that had switched failed too: ${back.missed}` : `the tasks that had switched (${switched.join(', ')}) send traffic to ${from} again`;
     }
@@ -67,7 +73,9 @@ export async function settleUnfinishedSwitch(deadline: () => number): Promise<vo
   if (!s) return;
   const target = s.from ?? s.to;
   core.warning(`The switch of ${s.lb} to ${s.to} did not finish: switching every task to ${target}`);
-  const { missed } = await switchTasks(s.lb, target, { deadline: deadline() });
+  const left = await removeJobs(s.jobs);
+  if (left) core.info(`Removed ${left} switch job${left === 1 ? '' : 's'} the run left`);
+  const { missed } = await switchTasks(s.lb, target, s.jobs, { deadline: deadline() });
   if (missed) throw new StepFailure(`The load balancer ${s.lb} could not be put back on ${target}: ${missed}`, 1);
   if (!s.from) await updateServiceLabels(s.lb, { [ACTIVE_LABEL]: target });
   core.info(`Every task of ${s.lb} sends traffic to ${target}`);
@@ -78,7 +86,7 @@ export async function settleUnfinishedSwitch(deadline: () => number): Promise<vo
  * Runs the switch job for the running tasks (those of `only`, when given): the tasks that
  * answered for `to`, and what went wrong (tasks not switched and why), if anything did.
  */
-async function switchTasks(lb: string, to: string, opts: { deadline: number; signal?: AbortSignal }, only?: readonly string[]): Promise<{ switched: string[]; missed?: string }> {
+async function switchTasks(lb: string, to: string, jobs: string, opts: { deadline: number; signal?: AbortSignal }, only?: readonly string[]): Promise<{ switched: string[]; missed?: string }> {
   const svc = await inspectService(lb);
   const container = svc?.Spec.TaskTemplate.ContainerSpec;
   const volume = container?.Mounts?.find((m) => m.Target === STATE_DIR && m.Type === 'volume')?.Source;
@@ -88,7 +96,7 @@ async function switchTasks(lb: string, to: string, opts: { deadline: number; sig
   const running = (await serviceTasks(lb)).filter((t) => t.DesiredState === 'Running' && t.CurrentState.startsWith('Running') && (!only || only.includes(t.ID))).map((t) => t.ID);
   if (!running.length) return { switched: [], missed: 'it has no running task' };
   const job = await runGlobalJob(
-    { prefix: `drover-lb-switch`, image: container!.Image, entrypoint: SWITCH_COMMAND, args: [to, ...running], volumes: [{ source: volume, target: STATE_DIR }] },
+    { prefix: jobs, image: container!.Image, entrypoint: SWITCH_COMMAND, args: [to, ...running], volumes: [{ source: volume, target: STATE_DIR }] },
     opts,
   );
   const answered = new Set(job.lines.map((l) => /^active (\S+) ([a-z0-9]+)$/.exec(l)).filter((m) => m?.[1] === to).map((m) => m![2]));
