@@ -81,8 +81,8 @@ export interface StepOptions {
   env?: Record<string, string>;
   /** Sends a signal after a delay: SIGINT as a cancelled job, SIGKILL as a runner that dies. */
   signalAfterMs?: [NodeJS.Signals, number];
-  /** Sends a signal once a condition holds (looked at every 100 ms): a cancel at a given point of the step, whatever the machine's speed. */
-  signalWhen?: [NodeJS.Signals, () => boolean];
+  /** Sends a signal once a condition holds (looked at every 100 ms; told what the step has printed so far): a cancel at a given point of the step, whatever the machine's speed. */
+  signalWhen?: [NodeJS.Signals, (stdout: string) => boolean];
   /**
    * A step's timeout, as the runner kills it: SIGINT to the step's process and every process it
    * started (a shell waits for its foreground command, so signalling the shell alone stops
@@ -237,7 +237,7 @@ export class Job {
     const watch =
       opts.signalWhen &&
       setInterval(() => {
-        if (!opts.signalWhen![1]()) return;
+        if (!opts.signalWhen![1](stdout)) return;
         child.kill(opts.signalWhen![0]);
         clearInterval(watch as NodeJS.Timeout);
       }, 100);

@@ -276,7 +276,7 @@ describe('rancher-deploy on a three-node swarm, from off the cluster over SSH: b
 
   it('a switch cancelled while its job runs ends with both tasks on one colour, and post says which', async () => {
     const switchJob = () => cluster('service', 'ls', '-q', '--filter', 'name=drover-lb-switch-');
-    const main = await deploy({ ...bg, image: V2 }, { signalWhen: ['SIGINT', () => switchJob() !== ''] });
+    const main = await deploy({ ...bg, image: V2 }, { signalWhen: ['SIGINT', (out) => / tasks? of \S+ to \S+: a job on every node/.test(out)] }); // as the switch starts its job
     expect(main.exitCode, log(main)).not.toBe(0);
     const post = await job.post('rancher-deploy', main, { with: withConnection({ ...bg, image: V2 }) });
     steps.push(post!);

@@ -269,7 +269,7 @@ describe('rancher-deploy on a real swarm: blue-green under load through HAProxy'
     const before = activeBackend()!;
     const other = before === `${BG}-blue` ? `${BG}-green` : `${BG}-blue`;
     const switchJob = () => docker('service', 'ls', '-q', '--filter', 'name=drover-lb-switch-');
-    const main = await deploy({ ...bg, image: V2 }, { signalWhen: ['SIGINT', () => switchJob() !== ''] });
+    const main = await deploy({ ...bg, image: V2 }, { signalWhen: ['SIGINT', (out) => / tasks? of \S+ to \S+: a job on every node/.test(out)] }); // as the switch starts its job
     expect(main.exitCode, log(main)).not.toBe(0);
     expect(main.stdout).toContain('Received SIGINT');
     const post = await job.post('rancher-deploy', main, { with: { ...withDefaults, ...bg, image: V2 } });

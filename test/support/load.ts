@@ -165,7 +165,7 @@ export async function measureAlone(name: string): Promise<() => void> {
     // generator on a machine of its own would have; the system measured keeps its own.
     const priority = os.getPriority();
     try {
-      os.setPriority(Math.max(-20, priority - 5));
+      os.setPriority(Math.max(-20, priority - 10));
     } catch {
       // not allowed (not root): the floor still says whether the load was real
     }

@@ -95,6 +95,7 @@ async function switchTasks(lb: string, to: string, jobs: string, opts: { deadlin
   if (!container!.Env?.some((e) => e.startsWith('LB_TASK={{.Task.ID}}'))) throw new StepFailure(`The load balancer ${lb} does not set LB_TASK: "{{.Task.ID}}" in its environment, by which a switch finds each task (see examples/haproxy-lb)`, 1);
   const running = (await serviceTasks(lb)).filter((t) => t.DesiredState === 'Running' && t.CurrentState.startsWith('Running') && (!only || only.includes(t.ID))).map((t) => t.ID);
   if (!running.length) return { switched: [], missed: 'it has no running task' };
+  core.info(`Switching ${running.length} task${running.length === 1 ? '' : 's'} of ${lb} to ${to}: a job on every node`);
   const job = await runGlobalJob(
     { prefix: jobs, image: container!.Image, entrypoint: SWITCH_COMMAND, args: [to, ...running], volumes: [{ source: volume, target: STATE_DIR }] },
     opts,
