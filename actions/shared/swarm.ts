@@ -116,11 +116,12 @@ export const SETTLED = new Set(['completed', 'paused', 'rollback_completed', 'ro
  * long without swarm pausing or rolling back, as `docker service update` itself does ("verify:
  * waiting N seconds to verify that tasks are stable", N being the update's monitor period); swarm
  * reports `completed` only after the monitor period that follows the last batch's delay.
+ * `onTasks` sees each listing of the service's tasks it makes while it waits.
  */
 export async function waitForUpdate(
   name: string,
   before: string | undefined,
-  opts: { timeoutMs: number; fallbackMs?: number; signal?: AbortSignal; stableMs?: number },
+  opts: { timeoutMs: number; fallbackMs?: number; signal?: AbortSignal; stableMs?: number; onTasks?: (tasks: readonly ServiceTask[]) => void },
 ): Promise<UpdateOutcome> {
   const start = Date.now();
   let last: ServiceInspect['UpdateStatus'];
@@ -133,7 +134,9 @@ export async function waitForUpdate(
       const ours = last && last.StartedAt !== before;
       if (ours && SETTLED.has(last!.State)) return last!.State as UpdateOutcome['state'];
       if (opts.stableMs === undefined || !svc || (ours && last!.State !== 'updating')) return undefined;
-      return converged(runsSpec(svc, await serviceTasks(svc.ID))) ? 'converged' : undefined;
+      const tasks = await serviceTasks(svc.ID);
+      opts.onTasks?.(tasks); // the caller's progress, from the same listing
+      return converged(runsSpec(svc, tasks)) ? 'converged' : undefined;
     },
     { deadline: start + opts.timeoutMs, signal: opts.signal, fallbackMs: opts.stableMs === undefined ? opts.fallbackMs : Math.min(opts.fallbackMs ?? 500, 500) },
   );

@@ -21,6 +21,7 @@ import {
   SETTLED,
   untilReplicasRun,
   type ServiceInspect,
+  type ServiceTask,
 } from '../../shared/swarm';
 import { tempDir, type RunnerContext } from '../../shared/context';
 import { activeStack, switchLoadBalancer, useCertificate } from './swarm-lb';
@@ -157,17 +158,23 @@ export class SwarmTarget implements DeployTarget {
   async upgrade(stack: string, service: string, image: string, _rollout: Rollout, deadline: number, onProgress: (p: Progress) => void, spec: StackSpec): Promise<UpgradeResult> {
     const name = `${stack}_${service}`;
     const start = Date.now();
-    let replicas: number | undefined; // as the stack file says, once it is applied
+    const current = (await this.applyOnce(stack, spec)).get(service);
+    const now = await inspectService(name);
+    const replicas = now?.Spec.Mode?.Replicated?.Replicas; // as the stack file says
+    // The same spec (the image at the same digest, the same settings) changes nothing: swarm starts no update to wait for.
+    if (JSON.stringify(now?.Spec) === JSON.stringify(current?.Spec)) {
+      onProgress({ service, atMs: Date.now() - start, message: `already runs ${image} at the same digest, as the stack file says: nothing to update` });
+      return { ok: true, waitedMs: Date.now() - start };
+    }
+    const pinned = now?.Spec.TaskTemplate.ContainerSpec.Image;
     // Each replica slot whose task of the new spec starts, then runs (swarm holds a task whose
     // image has a health check in Starting until it is healthy), is a step of progress, as the
     // manager lists the tasks of every node: a slot counts once, however often swarm restarts it.
     const started = new Set<string>();
     const healthy = new Set<string>();
-    let pinned: string | undefined;
-    const look = async () => {
-      if (!pinned) return;
+    const count = (tasks: readonly ServiceTask[]) => {
       const before = started.size + healthy.size;
-      for (const t of await serviceTasks(name)) {
+      for (const t of tasks) {
         if (t.Image !== pinned) continue; // the old spec's tasks (a rollback) are no progress
         const slot = t.Name.slice(t.Name.lastIndexOf('.') + 1);
         if (/^(Starting|Running)/.test(t.CurrentState)) started.add(slot);
@@ -175,29 +182,14 @@ export class SwarmTarget implements DeployTarget {
       }
       if (started.size + healthy.size !== before) onProgress({ service, atMs: Date.now() - start, message: `${started.size} of ${replicas ?? '?'} new containers started, ${healthy.size} healthy` });
     };
-    let looking: Promise<void> | undefined; // one look at a time: over SSH a listing can take a while
-    const watcher = setInterval(() => void (looking ??= look().catch(() => undefined).finally(() => (looking = undefined))), 1_000);
-    try {
-      const current = (await this.applyOnce(stack, spec)).get(service);
-      const now = await inspectService(name);
-      replicas = now?.Spec.Mode?.Replicated?.Replicas;
-      // The same spec (the image at the same digest, the same settings) changes nothing: swarm starts no update to wait for.
-      if (JSON.stringify(now?.Spec) === JSON.stringify(current?.Spec)) {
-        onProgress({ service, atMs: Date.now() - start, message: `already runs ${image} at the same digest, as the stack file says: nothing to update` });
-        return { ok: true, waitedMs: Date.now() - start };
-      }
-      // Done once every replica has run the new image for the monitor period, as `docker service update` waits.
-      pinned = now?.Spec.TaskTemplate.ContainerSpec.Image;
-      const outcome = await waitForUpdate(name, current?.UpdateStatus?.StartedAt, { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.signal, stableMs: MONITOR_SECONDS * 1000 });
-      const waitedMs = Date.now() - start;
-      await look().catch(() => undefined);
-      if (outcome.state === 'completed' || outcome.state === 'converged') return { ok: true, waitedMs };
-      const why = (await failureReport(name, pinned)).map((l) => `\n${l}`).join('');
-      if (outcome.state === 'timeout') return { ok: false, waitedMs, reason: `not healthy within the timeout of ${Math.round((deadline - start) / 1000)} s (${healthy.size} of ${replicas ?? '?'} new containers healthy)${why}` };
-      return { ok: false, waitedMs, reason: `swarm reports the update ${outcome.state}${outcome.message ? `: ${outcome.message}` : ''} (${healthy.size} of ${replicas ?? '?'} new containers healthy)${why}` };
-    } finally {
-      clearInterval(watcher);
-    }
+    // Done once every replica has run the new image for the monitor period, as `docker service update` waits.
+    const outcome = await waitForUpdate(name, current?.UpdateStatus?.StartedAt, { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.signal, stableMs: MONITOR_SECONDS * 1000, onTasks: count });
+    const waitedMs = Date.now() - start;
+    count(await serviceTasks(name)); // the tasks as the update left them
+    if (outcome.state === 'completed' || outcome.state === 'converged') return { ok: true, waitedMs };
+    const why = (await failureReport(name, pinned)).map((l) => `\n${l}`).join('');
+    if (outcome.state === 'timeout') return { ok: false, waitedMs, reason: `not healthy within the timeout of ${Math.round((deadline - start) / 1000)} s (${healthy.size} of ${replicas ?? '?'} new containers healthy)${why}` };
+    return { ok: false, waitedMs, reason: `swarm reports the update ${outcome.state}${outcome.message ? `: ${outcome.message}` : ''} (${healthy.size} of ${replicas ?? '?'} new containers healthy)${why}` };
   }
 
   async finish(): Promise<void> {
